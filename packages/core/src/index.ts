@@ -1,0 +1,3 @@
+export * from './model';
+export * from './node-type';
+export * from './duration';
