@@ -1,0 +1,77 @@
+import type { Tx } from '../database';
+import type { JobKind } from './insert-jobs';
+
+export interface ClaimedJob {
+  tenantId: string;
+  id: string;
+  runId: string;
+  kind: JobKind;
+  scope: string;
+  nodeId: string;
+  attempt: number;
+  /** How many times this job has been claimed, this claim included (more than 1: a worker lost it). */
+  claims: number;
+}
+
+/**
+ * Claims up to `limit` ready jobs for a worker, across tenants: the tenants with ready work are taken
+ * by their best ready priority, then least recently served first, and share the batch equally; within
+ * a tenant jobs go by priority, then `available_at`. A claimed job's `available_at` becomes the end of
+ * its lease. Its step is marked running and its run started, unless a completing transaction holds
+ * them (the completion then sets their state).
+ * System path: the queue is shared by every tenant. Cost depends on the number of tenants with work
+ * and the batch, not on the backlog.
+ */
+export async function claimJobs(tx: Tx, args: { limit: number; leaseMs: number; workerId: string }): Promise<ClaimedJob[]> {
+  const { rows } = await tx.query<ClaimedJob>(
+    `WITH ready AS (
+       SELECT q.tenant_id, top.priority, q.served_at
+         FROM queue_tenants q
+         CROSS JOIN LATERAL (
+           SELECT j.priority FROM jobs j
+            WHERE j.tenant_id = q.tenant_id AND j.available_at <= now()
+            ORDER BY j.priority DESC, j.available_at LIMIT 1) top
+        ORDER BY top.priority DESC, q.served_at
+        LIMIT $1
+     ), share AS (
+       SELECT greatest(ceil($1::numeric / greatest(count(*), 1)), 1)::int AS n FROM ready
+     ), picked AS (
+       SELECT p.tenant_id, p.id
+         FROM ready r
+         CROSS JOIN LATERAL (
+           SELECT j.tenant_id, j.id FROM jobs j
+            WHERE j.tenant_id = r.tenant_id AND j.available_at <= now()
+            ORDER BY j.priority DESC, j.available_at
+            LIMIT (SELECT n FROM share)
+            FOR UPDATE SKIP LOCKED) p
+        LIMIT $1
+     ), claimed AS (
+       UPDATE jobs j SET available_at = now() + $2 * interval '1 millisecond', locked_by = $3, claims = j.claims + 1
+         FROM picked p WHERE j.tenant_id = p.tenant_id AND j.id = p.id
+       RETURNING j.tenant_id, j.id, j.run_id, j.kind, j.scope, j.node_id, j.attempt, j.claims
+     ), served AS (
+       UPDATE queue_tenants q SET served_at = clock_timestamp()
+        WHERE q.tenant_id IN (SELECT tenant_id FROM queue_tenants
+                               WHERE tenant_id IN (SELECT tenant_id FROM claimed) FOR UPDATE SKIP LOCKED)
+     ), started_steps AS (
+       UPDATE steps s SET status = 'running', started_at = now()
+         FROM (SELECT s2.tenant_id, s2.run_id, s2.scope, s2.node_id, s2.attempt
+                 FROM steps s2 JOIN claimed c ON c.kind = 'step' AND s2.tenant_id = c.tenant_id AND s2.run_id = c.run_id
+                  AND s2.scope = c.scope AND s2.node_id = c.node_id AND s2.attempt = c.attempt
+                WHERE s2.status = 'pending'
+                  FOR UPDATE OF s2 SKIP LOCKED) o
+        WHERE s.tenant_id = o.tenant_id AND s.run_id = o.run_id AND s.scope = o.scope AND s.node_id = o.node_id AND s.attempt = o.attempt
+     ), started_runs AS (
+       UPDATE runs r SET status = 'running', started_at = now()
+         FROM (SELECT r2.tenant_id, r2.id FROM runs r2
+                WHERE (r2.tenant_id, r2.id) IN (SELECT tenant_id, run_id FROM claimed WHERE kind = 'step')
+                  AND r2.status = 'queued'
+                  FOR UPDATE SKIP LOCKED) o
+        WHERE r.tenant_id = o.tenant_id AND r.id = o.id
+     )
+     SELECT tenant_id AS "tenantId", id::text AS id, run_id AS "runId", kind, scope, node_id AS "nodeId", attempt, claims
+       FROM claimed`,
+    [args.limit, args.leaseMs, args.workerId],
+  );
+  return rows;
+}
