@@ -10,7 +10,8 @@ describe('parseDuration', () => {
     expect(parseDuration('1d')).toBe(86_400_000);
   });
   it('refuses what is not a duration', () => {
-    for (const bad of ['', '5', 'm', '1.5s', '-1s', '5 minutes', '1w']) expect(parseDuration(bad)).toBeUndefined();
+    for (const bad of ['', '5', 'm', '1.5s', '-1s', '5 minutes', '1w'])
+      expect(parseDuration(bad)).toBeUndefined();
     expect(() => durationMs('soon')).toThrow(/"soon" is not a duration/);
   });
   it('formats milliseconds for people', () => {

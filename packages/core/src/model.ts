@@ -170,9 +170,7 @@ export interface RunState {
   steps: readonly StepState[];
 }
 
-export type ScopeOutcome =
-  | { status: 'succeeded'; output: unknown }
-  | { status: 'failed'; error: StepError };
+export type ScopeOutcome = { status: 'succeeded'; output: unknown } | { status: 'failed'; error: StepError };
 
 export type PlanAction =
   /** Create the step (pending) and enqueue a job for its first attempt. */
