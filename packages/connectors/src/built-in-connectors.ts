@@ -1,0 +1,23 @@
+import type { Connector } from '@automateiq/connector-kit';
+import { codeJs } from './code/code-js';
+import { flowFail } from './flow/flow-fail';
+import { flowForEach } from './flow/flow-for-each';
+import { flowIf } from './flow/flow-if';
+import { flowReturn } from './flow/flow-return';
+import { flowSwitch } from './flow/flow-switch';
+import { flowWait } from './flow/flow-wait';
+import { httpRequest } from './http/http-request';
+import { transform } from './transform/transform';
+
+/** The node types that ship with AutomateIQ (so far: flow control, transform, code.js, http.request). */
+export const builtInConnectors: readonly Connector[] = [
+  flowIf,
+  flowSwitch,
+  flowForEach,
+  flowWait,
+  flowReturn,
+  flowFail,
+  transform,
+  codeJs,
+  httpRequest,
+];

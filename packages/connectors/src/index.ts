@@ -1,0 +1,25 @@
+export { builtInConnectors } from './built-in-connectors';
+export { codeJs } from './code/code-js';
+export {
+  CODE_ARGUMENT_NAMES,
+  type CodeArguments,
+  runSandboxedCode,
+  type SandboxOptions,
+} from './code/run-sandboxed-code';
+export { createConnectorRegistry } from './connector-registry';
+export { FLOW_FAIL_CODE, flowFail } from './flow/flow-fail';
+export { flowForEach, MAX_FOR_EACH_CONCURRENCY } from './flow/flow-for-each';
+export { flowIf } from './flow/flow-if';
+export { flowReturn } from './flow/flow-return';
+export { flowSwitch, SWITCH_DEFAULT_PORT } from './flow/flow-switch';
+export { flowWait } from './flow/flow-wait';
+export { isTruthy } from './flow/is-truthy';
+export { applyCredential, DEFAULT_API_KEY_HEADER } from './http/apply-credential';
+export {
+  ERROR_BODY_CHARS,
+  HTTP_METHODS,
+  type HttpResponseOutput,
+  httpRequest,
+  MAX_RESPONSE_BYTES,
+} from './http/http-request';
+export { transform } from './transform/transform';
