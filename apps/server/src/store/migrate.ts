@@ -24,7 +24,9 @@ export async function migrate(url: string): Promise<string[]> {
       (await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name),
     );
     const applied: string[] = [];
-    for (const name of readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort()) {
+    for (const name of readdirSync(MIGRATIONS_DIR)
+      .filter((f) => f.endsWith('.sql'))
+      .sort()) {
       if (done.has(name)) continue;
       const sql = readFileSync(`${MIGRATIONS_DIR}${name}`, 'utf8');
       await client.query('BEGIN');

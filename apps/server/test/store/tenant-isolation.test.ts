@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../../../test-support/test-database';
 import { newId } from '../../src/lib/ids';
+import { insertJobs } from '../../src/store/queries/insert-jobs';
 import { insertRun } from '../../src/store/queries/insert-run';
+import { insertSteps } from '../../src/store/queries/insert-steps';
 import { insertTenant } from '../../src/store/queries/insert-tenant';
 import { insertWorkflow } from '../../src/store/queries/insert-workflow';
-import { insertSteps } from '../../src/store/queries/insert-steps';
-import { insertJobs } from '../../src/store/queries/insert-jobs';
+import { createTestDatabase, type TestDatabase } from '../support/test-database';
 
 const TENANT_TABLES = ['tenants', 'workflows', 'workflow_versions', 'runs', 'steps', 'jobs', 'queue_tenants'];
 
@@ -23,21 +23,45 @@ describe('row-level security between tenants', () => {
     for (const tenantId of [a, b]) {
       await t.db.withTenant(tenantId, async (tx) => {
         const workflowId = newId();
-        await insertWorkflow(tx, { tenantId, id: workflowId, definition: { name: 'w', nodes: [{ id: 'n', type: 'transform' }] } });
-        const { id: runId } = await insertRun(tx, { tenantId, id: newId(), workflowId, version: 1, priority: 1, trigger: { type: 'test' }, input: {} });
-        await insertSteps(tx, { tenantId, runId, steps: [{ scope: '', nodeId: 'n', attempt: 1, status: 'pending' }] });
-        await insertJobs(tx, { tenantId, runId, priority: 1, jobs: [{ kind: 'step', scope: '', nodeId: 'n', attempt: 1 }] });
+        await insertWorkflow(tx, {
+          tenantId,
+          id: workflowId,
+          definition: { name: 'w', nodes: [{ id: 'n', type: 'transform' }] },
+        });
+        const { id: runId } = await insertRun(tx, {
+          tenantId,
+          id: newId(),
+          workflowId,
+          version: 1,
+          priority: 1,
+          trigger: { type: 'test' },
+          input: {},
+        });
+        await insertSteps(tx, {
+          tenantId,
+          runId,
+          steps: [{ scope: '', nodeId: 'n', attempt: 1, status: 'pending' }],
+        });
+        await insertJobs(tx, {
+          tenantId,
+          runId,
+          priority: 1,
+          jobs: [{ kind: 'step', scope: '', nodeId: 'n', attempt: 1 }],
+        });
       });
     }
   });
   afterAll(() => t.drop());
 
-  it.each(TENANT_TABLES)('a connection set to tenant A sees none of B\'s rows in %s, even with SELECT *', async (table) => {
-    const rows = await t.db.withTenant(a, async (tx) => (await tx.query(`SELECT * FROM ${table}`)).rows);
-    expect(rows.length).toBeGreaterThan(0);
-    const owners = rows.map((r: Record<string, unknown>) => (table === 'tenants' ? r.id : r.tenant_id));
-    expect(new Set(owners)).toEqual(new Set([a]));
-  });
+  it.each(TENANT_TABLES)(
+    "a connection set to tenant A sees none of B's rows in %s, even with SELECT *",
+    async (table) => {
+      const rows = await t.db.withTenant(a, async (tx) => (await tx.query(`SELECT * FROM ${table}`)).rows);
+      expect(rows.length).toBeGreaterThan(0);
+      const owners = rows.map((r: Record<string, unknown>) => (table === 'tenants' ? r.id : r.tenant_id));
+      expect(new Set(owners)).toEqual(new Set([a]));
+    },
+  );
 
   it('a connection with no tenant set sees no tenant rows at all', async () => {
     const client = await t.db.pool.connect();
@@ -54,12 +78,16 @@ describe('row-level security between tenants', () => {
   it('tenant A cannot write a row that belongs to B', async () => {
     await expect(
       t.db.withTenant(a, (tx) =>
-        insertWorkflow(tx, { tenantId: b, id: newId(), definition: { name: 'smuggled', nodes: [{ id: 'n', type: 'transform' }] } }),
+        insertWorkflow(tx, {
+          tenantId: b,
+          id: newId(),
+          definition: { name: 'smuggled', nodes: [{ id: 'n', type: 'transform' }] },
+        }),
       ),
     ).rejects.toThrow(/row-level security/);
   });
 
-  it('tenant A cannot update or delete B\'s rows', async () => {
+  it("tenant A cannot update or delete B's rows", async () => {
     const changed = await t.db.withTenant(a, async (tx) => {
       const updated = await tx.query(`UPDATE runs SET status = 'cancelled' WHERE tenant_id = $1`, [b]);
       const deleted = await tx.query('DELETE FROM jobs WHERE tenant_id = $1', [b]);
@@ -72,7 +100,9 @@ describe('row-level security between tenants', () => {
 
   it('the server role cannot bypass row-level security', async () => {
     const { rows } = await t.db.withTenant(a, (tx) =>
-      tx.query<{ rolbypassrls: boolean; rolsuper: boolean }>('SELECT rolbypassrls, rolsuper FROM pg_roles WHERE rolname = current_user'),
+      tx.query<{ rolbypassrls: boolean; rolsuper: boolean }>(
+        'SELECT rolbypassrls, rolsuper FROM pg_roles WHERE rolname = current_user',
+      ),
     );
     expect(rows).toEqual([{ rolbypassrls: false, rolsuper: false }]);
   });
@@ -86,6 +116,7 @@ describe('row-level security between tenants', () => {
       ),
     );
     expect(rows.length).toBeGreaterThanOrEqual(6);
-    for (const r of rows) expect(r, r.relname).toMatchObject({ relrowsecurity: true, relforcerowsecurity: true });
+    for (const r of rows)
+      expect(r, r.relname).toMatchObject({ relrowsecurity: true, relforcerowsecurity: true });
   });
 });

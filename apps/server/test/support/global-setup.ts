@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../apps/server/src/store/embedded-postgres';
+import { startEmbeddedPostgres } from '../../src/store/embedded-postgres';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { Database } from '../apps/server/src/store/database';
-import { migrate } from '../apps/server/src/store/migrate';
+import { Database } from '../../src/store/database';
+import { migrate } from '../../src/store/migrate';
 
 export interface TestDatabase {
   /** URL of the fresh database, as its owner (a superuser on the test server). */

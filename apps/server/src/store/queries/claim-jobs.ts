@@ -22,7 +22,10 @@ export interface ClaimedJob {
  * System path: the queue is shared by every tenant. Cost depends on the number of tenants with work
  * and the batch, not on the backlog.
  */
-export async function claimJobs(tx: Tx, args: { limit: number; leaseMs: number; workerId: string }): Promise<ClaimedJob[]> {
+export async function claimJobs(
+  tx: Tx,
+  args: { limit: number; leaseMs: number; workerId: string },
+): Promise<ClaimedJob[]> {
   const { rows } = await tx.query<ClaimedJob>(
     `WITH ready AS (
        SELECT q.tenant_id, top.priority, q.served_at

@@ -8,7 +8,11 @@ export interface WorkflowHead {
 }
 
 /** The oldest workflow of the tenant with that name, with its latest definition. */
-export async function findWorkflowByName(tx: Tx, tenantId: string, name: string): Promise<WorkflowHead | undefined> {
+export async function findWorkflowByName(
+  tx: Tx,
+  tenantId: string,
+  name: string,
+): Promise<WorkflowHead | undefined> {
   const { rows } = await tx.query<{ id: string; latest_version: number; definition: WorkflowDefinition }>(
     `SELECT w.id, w.latest_version, v.definition
        FROM workflows w

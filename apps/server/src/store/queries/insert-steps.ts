@@ -9,7 +9,10 @@ export interface NewStep {
 }
 
 /** Inserts step attempts of one run in one statement. A skipped step is finished at once. */
-export async function insertSteps(tx: Tx, args: { tenantId: string; runId: string; steps: readonly NewStep[] }): Promise<void> {
+export async function insertSteps(
+  tx: Tx,
+  args: { tenantId: string; runId: string; steps: readonly NewStep[] },
+): Promise<void> {
   if (args.steps.length === 0) return;
   await tx.query(
     `INSERT INTO steps (tenant_id, run_id, scope, node_id, attempt, status, finished_at)

@@ -8,7 +8,10 @@ export interface TenantRow {
 }
 
 /** Creates a tenant and its fair-share queue entry. System path: the tenant does not exist yet. */
-export async function insertTenant(tx: Tx, tenant: { id: string; slug: string; name: string }): Promise<TenantRow> {
+export async function insertTenant(
+  tx: Tx,
+  tenant: { id: string; slug: string; name: string },
+): Promise<TenantRow> {
   const { rows } = await tx.query<TenantRow>(
     'INSERT INTO tenants (id, slug, name) VALUES ($1, $2, $3) RETURNING id, slug, name, status',
     [tenant.id, tenant.slug, tenant.name],

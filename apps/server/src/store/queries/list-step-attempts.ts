@@ -13,7 +13,10 @@ export interface StepAttemptRow {
 }
 
 /** Every attempt of every step of a run, in the order they were created. */
-export async function listStepAttempts(tx: Tx, args: { tenantId: string; runId: string }): Promise<StepAttemptRow[]> {
+export async function listStepAttempts(
+  tx: Tx,
+  args: { tenantId: string; runId: string },
+): Promise<StepAttemptRow[]> {
   const { rows } = await tx.query<StepAttemptRow>(
     `SELECT scope, node_id AS "nodeId", attempt, status, output, error,
             started_at AS "startedAt", finished_at AS "finishedAt"

@@ -16,7 +16,10 @@ export interface RunContext {
 }
 
 /** What a worker needs to perform a step: the run's input and trigger, and every step's latest state. */
-export async function loadRunContext(tx: Tx, args: { tenantId: string; runId: string }): Promise<RunContext | undefined> {
+export async function loadRunContext(
+  tx: Tx,
+  args: { tenantId: string; runId: string },
+): Promise<RunContext | undefined> {
   const { rows } = await tx.query<Omit<RunContext, 'steps'>>(
     `SELECT id, workflow_id AS "workflowId", version, status, priority, input, trigger, started_at AS "startedAt"
        FROM runs WHERE tenant_id = $1 AND id = $2`,

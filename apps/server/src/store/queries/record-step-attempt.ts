@@ -16,7 +16,14 @@ export interface StepAttemptResult {
  */
 export async function recordStepAttempt(
   tx: Tx,
-  args: { tenantId: string; runId: string; scope: string; nodeId: string; attempt: number; result: StepAttemptResult },
+  args: {
+    tenantId: string;
+    runId: string;
+    scope: string;
+    nodeId: string;
+    attempt: number;
+    result: StepAttemptResult;
+  },
 ): Promise<boolean> {
   const { result } = args;
   const final = result.status !== 'running' && result.status !== 'waiting' && result.status !== 'pending';

@@ -8,10 +8,9 @@ export async function takeClaimedJob(
   tx: Tx,
   args: { tenantId: string; jobId: string; workerId: string },
 ): Promise<boolean> {
-  const { rowCount } = await tx.query('DELETE FROM jobs WHERE tenant_id = $1 AND id = $2 AND locked_by = $3', [
-    args.tenantId,
-    args.jobId,
-    args.workerId,
-  ]);
+  const { rowCount } = await tx.query(
+    'DELETE FROM jobs WHERE tenant_id = $1 AND id = $2 AND locked_by = $3',
+    [args.tenantId, args.jobId, args.workerId],
+  );
   return rowCount === 1;
 }

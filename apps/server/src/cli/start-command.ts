@@ -1,0 +1,67 @@
+import { hostname } from 'node:os';
+import type { Config } from '../config';
+import type { Worker } from '../engine';
+import { createHealthServer } from '../http/health-server';
+import { createLogger } from '../observability/logger';
+import { createMetrics } from '../observability/metrics';
+import { openPlatform, type Platform } from '../platform';
+
+export const Role = { all: 'all', api: 'api', worker: 'worker', scheduler: 'scheduler' } as const;
+export type Role = (typeof Role)[keyof typeof Role];
+
+/**
+ * `aiq start`: opens the platform (embedded PostgreSQL unless DATABASE_URL), serves `/healthz`,
+ * `/readyz` and `/metrics`, and runs a worker when the role includes one. Stops cleanly on SIGINT and
+ * SIGTERM: the worker finishes its steps, the database (if embedded) shuts down.
+ */
+export async function startCommand(
+  args: { role: Role; port?: number | undefined },
+  config: Config,
+): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  let platform: Platform | undefined;
+  const metrics = createMetrics({ db: () => platform?.db });
+  platform = await openPlatform({
+    config,
+    logger,
+    observer: metrics.observer,
+    maxConnections: config.workerConcurrency + 8,
+  });
+  const open = platform;
+  let worker: Worker | undefined;
+  if (args.role === 'all' || args.role === 'worker') {
+    worker = open.engine.createWorker({
+      workerId: `${hostname()}-${process.pid}`,
+      concurrency: config.workerConcurrency,
+    });
+    await worker.start();
+  }
+  const server = createHealthServer({
+    metrics: metrics.registry,
+    ready: async () => (await open.db.systemQuery('SELECT 1')).rowCount === 1,
+  });
+  const port = args.port ?? config.port;
+  await server.listen({ host: config.host, port });
+  logger.info(
+    {
+      url: `http://${config.host}:${port}`,
+      role: args.role,
+      database: config.databaseUrl ? 'DATABASE_URL' : 'embedded',
+    },
+    'AutomateIQ is up',
+  );
+  process.stderr.write(`AutomateIQ is up on http://${config.host}:${port} (role ${args.role})\n`);
+
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping');
+    await server.close();
+    await worker?.stop();
+    await open.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+}

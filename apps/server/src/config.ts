@@ -1,0 +1,69 @@
+import { resolve } from 'node:path';
+import { UserError } from './lib/user-error';
+
+/** The server's settings. This module is the only reader of `process.env`. */
+export interface Config {
+  /** PostgreSQL connection string; undefined: the embedded server in `dataDir`. */
+  databaseUrl: string | undefined;
+  /** Embedded database, blobs and key file. Default: ./.automateiq */
+  dataDir: string;
+  host: string;
+  port: number;
+  /** Concurrent steps per worker process. Default: 16. */
+  workerConcurrency: number;
+  /** Hosts or CIDRs connectors may reach although private, loopback or link-local. */
+  egressAllow: string[];
+  /** pino level. Default: info. */
+  logLevel: string;
+}
+
+export class ConfigError extends UserError {
+  override name = 'ConfigError';
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads and checks the environment; a bad value fails at start with the variable's name. */
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    databaseUrl: optional(env, 'DATABASE_URL'),
+    dataDir: resolve(optional(env, 'AIQ_DATA_DIR') ?? '.automateiq'),
+    host: optional(env, 'HOST') ?? '127.0.0.1',
+    port: integer(env, 'PORT', { default: 3000, min: 0, max: 65_535 }),
+    workerConcurrency: integer(env, 'AIQ_WORKER_CONCURRENCY', { default: 16, min: 1, max: 1_000 }),
+    egressAllow: (optional(env, 'AIQ_EGRESS_ALLOW') ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== ''),
+    logLevel: oneOf(
+      env,
+      'AIQ_LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
+      'info',
+    ),
+  };
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, rule: { default: number; min: number; max: number }): number {
+  const text = optional(env, name);
+  if (text === undefined) return rule.default;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < rule.min || value > rule.max) {
+    throw new ConfigError(`${name}: "${text}" is not a whole number from ${rule.min} to ${rule.max}`);
+  }
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const text = optional(env, name);
+  if (text === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(text)) {
+    throw new ConfigError(`${name}: "${text}" is not one of ${allowed.join(', ')}`);
+  }
+  return text as T;
+}

@@ -1,0 +1,74 @@
+import { type Connector, type ConnectorLimits, createSafeHttpClient } from '@automateiq/connector-kit';
+import type { Logger } from 'pino';
+import type { Database } from '../store/database';
+import { cancelRun } from './cancel-system';
+import type { EngineObserver } from './engine-observer';
+import { type StartRunRequest, startRun } from './run-starter';
+import { StepRunner } from './step-runner';
+import { Worker } from './worker';
+import { WorkflowCache } from './workflow-cache';
+
+export type { EngineObserver } from './engine-observer';
+export type { StartRunRequest } from './run-starter';
+export { Worker } from './worker';
+
+export interface EngineOptions {
+  db: Database;
+  /** Connection string workers use for LISTEN. */
+  databaseUrl: string;
+  connectors: ReadonlyMap<string, Connector>;
+  logger: Logger;
+  /** Hosts or CIDRs that connectors may reach although private or loopback (AIQ_EGRESS_ALLOW). */
+  egressAllow?: readonly string[];
+  /** Caps for code steps. Default: 64 MiB, 10 s. */
+  limits?: ConnectorLimits;
+  observer?: EngineObserver;
+}
+
+/**
+ * The engine's facade: the one start path, cancellation, and workers. Everything runs through
+ * PostgreSQL; no state is held here that another process would need.
+ */
+export class Engine {
+  readonly workflows: WorkflowCache;
+  private readonly runner: StepRunner;
+
+  constructor(private readonly options: EngineOptions) {
+    this.workflows = new WorkflowCache({ db: options.db, registry: options.connectors });
+    const logger = options.logger;
+    this.runner = new StepRunner({
+      connectors: options.connectors,
+      http: createSafeHttpClient({ allow: [...(options.egressAllow ?? [])] }),
+      limits: options.limits ?? { codeMemoryMb: 64, codeTimeoutMs: 10_000 },
+      logger: (bindings) => {
+        const child = logger.child(bindings);
+        return {
+          debug: (msg, data) => child.debug(data ?? {}, msg),
+          info: (msg, data) => child.info(data ?? {}, msg),
+          warn: (msg, data) => child.warn(data ?? {}, msg),
+          error: (msg, data) => child.error(data ?? {}, msg),
+        };
+      },
+    });
+  }
+
+  startRun(request: StartRunRequest): Promise<{ runId: string; created: boolean }> {
+    return startRun({ db: this.options.db, workflows: this.workflows }, request);
+  }
+
+  cancelRun(args: { tenantId: string; runId: string }): Promise<boolean> {
+    return cancelRun(this.options.db, args);
+  }
+
+  createWorker(args: { workerId: string; concurrency: number; leaseMs?: number }): Worker {
+    return new Worker({
+      db: this.options.db,
+      databaseUrl: this.options.databaseUrl,
+      workflows: this.workflows,
+      runner: this.runner,
+      logger: this.options.logger,
+      observer: this.options.observer,
+      ...args,
+    });
+  }
+}

@@ -1,0 +1,198 @@
+import {
+  AbortCode,
+  type Connector,
+  type ConnectorLimits,
+  type ConnectorLogger,
+  parseConnectorParams,
+  type SafeHttpClient,
+  stepAbortReason,
+  toStepError,
+} from '@automateiq/connector-kit';
+import {
+  compileTemplate,
+  durationMs,
+  ExpressionError,
+  evaluateTemplate,
+  expressionScope,
+  graphOfScope,
+  type NodeDefinition,
+  type StepError,
+  type Template,
+} from '@automateiq/core';
+import type { RunContext } from '../store/queries/load-run-context';
+import type { LoadedWorkflow } from './workflow-cache';
+
+/** What one attempt of a step came to. */
+export type StepResult =
+  | { kind: 'succeeded'; output: unknown; port?: string | undefined }
+  | { kind: 'waiting'; until: number; output: unknown }
+  | { kind: 'forEach'; items: unknown[]; concurrency: number }
+  | { kind: 'failed'; error: StepError };
+
+export interface StepRunnerOptions {
+  connectors: ReadonlyMap<string, Connector>;
+  http: SafeHttpClient;
+  limits: ConnectorLimits;
+  logger: (bindings: Record<string, unknown>) => ConnectorLogger;
+  /** Time allowed for evaluating one node's params. Default: 1s. */
+  expressionTimeoutMs?: number;
+  /** A step attempt's timeout when its node sets none. Default: 5m. */
+  defaultStepTimeoutMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Performs one attempt of one step: evaluates the node's params over the run context, parses them
+ * with the connector's schema, and runs the connector under an AbortSignal that fires on the step's
+ * timeout or the run's cancellation. Never throws: every failure becomes a `failed` result.
+ */
+export class StepRunner {
+  private readonly templates = new WeakMap<NodeDefinition, Template>();
+  private readonly now: () => number;
+
+  constructor(private readonly options: StepRunnerOptions) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async run(args: {
+    tenantId: string;
+    run: RunContext;
+    workflow: LoadedWorkflow;
+    scope: string;
+    nodeId: string;
+    attempt: number;
+    /** Aborted when the run is cancelled. */
+    cancel: AbortSignal;
+  }): Promise<StepResult> {
+    const node = graphOfScope(args.workflow.compiled, args.scope).nodes.get(args.nodeId);
+    const connector = node && this.options.connectors.get(node.type);
+    if (!node || !connector) {
+      return fail('UNKNOWN_NODE', `node "${args.nodeId}" of type "${node?.type ?? '?'}" cannot be run`);
+    }
+    const timeoutMs =
+      node.timeout === undefined ? (this.options.defaultStepTimeoutMs ?? 300_000) : durationMs(node.timeout);
+    const controller = new AbortController();
+    const onCancel = (): void => controller.abort(stepAbortReason(AbortCode.cancelled));
+    if (args.cancel.aborted) onCancel();
+    args.cancel.addEventListener('abort', onCancel, { once: true });
+    const timer = setTimeout(
+      () => controller.abort(stepAbortReason(AbortCode.timeout, `the step timed out after ${timeoutMs}ms`)),
+      timeoutMs,
+    );
+    try {
+      const scope = {
+        ...expressionScope({
+          state: { steps: args.run.steps },
+          scope: args.scope,
+          run: {
+            id: args.run.id,
+            workflowId: args.run.workflowId,
+            version: args.run.version,
+            startedAt: args.run.startedAt?.toISOString() ?? null,
+            input: args.run.input,
+            trigger: args.run.trigger,
+          },
+          vars: {},
+        }),
+        attempt: args.attempt,
+      };
+      const evaluated = await evaluateTemplate(this.templateOf(node, connector), scope, {
+        timeoutMs: this.options.expressionTimeoutMs ?? 1_000,
+        now: () => performance.now(),
+      });
+      const params = parseConnectorParams(connector, {
+        ...rawParams(node, connector),
+        ...(evaluated as object),
+      });
+      const outcome = await abortable(
+        connector.execute({
+          params,
+          signal: controller.signal,
+          logger: this.options.logger({
+            tenantId: args.tenantId,
+            runId: args.run.id,
+            nodeId: node.id,
+            scope: args.scope,
+          }),
+          idempotencyKey: `${args.run.id}:${args.scope}:${node.id}`,
+          credential: undefined,
+          attempt: args.attempt,
+          run: {
+            id: args.run.id,
+            tenantId: args.tenantId,
+            workflowId: args.run.workflowId,
+            version: args.run.version,
+          },
+          node: { id: node.id, type: node.type },
+          scope,
+          http: this.options.http,
+          now: this.now,
+          limits: this.options.limits,
+        }),
+        controller.signal,
+      );
+      switch (outcome.kind) {
+        case 'output':
+          return { kind: 'succeeded', output: outcome.output, port: outcome.port };
+        case 'wait':
+          return { kind: 'waiting', until: outcome.until.getTime(), output: outcome.output };
+        case 'forEach':
+          return { kind: 'forEach', items: outcome.items, concurrency: outcome.concurrency };
+      }
+    } catch (error) {
+      return { kind: 'failed', error: stepErrorOf(error) };
+    } finally {
+      clearTimeout(timer);
+      args.cancel.removeEventListener('abort', onCancel);
+    }
+  }
+
+  /** The node's params without its raw ones, compiled once per node definition. */
+  private templateOf(node: NodeDefinition, connector: Connector): Template {
+    let template = this.templates.get(node);
+    if (!template) {
+      const raw = new Set(connector.rawParams ?? []);
+      const evaluated = Object.fromEntries(
+        Object.entries(node.params ?? {}).filter(([key]) => !raw.has(key)),
+      );
+      template = compileTemplate(evaluated);
+      this.templates.set(node, template);
+    }
+    return template;
+  }
+}
+
+function rawParams(node: NodeDefinition, connector: Connector): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const key of connector.rawParams ?? []) {
+    if (node.params && key in node.params) raw[key] = node.params[key];
+  }
+  return raw;
+}
+
+/** A connector that ignores its signal still yields at the abort: the step must end on time. */
+function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
+/** Expression failures are the user's: their code and the expression travel with them. */
+function stepErrorOf(error: unknown): StepError {
+  if (error instanceof ExpressionError) {
+    return {
+      code: error.code,
+      message: error.message,
+      retryable: false,
+      details: { expression: error.expression },
+    };
+  }
+  return toStepError(error);
+}
+
+function fail(code: string, message: string): StepResult {
+  return { kind: 'failed', error: { code, message, retryable: false } };
+}

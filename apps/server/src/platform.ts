@@ -1,0 +1,61 @@
+import { builtInConnectors, createConnectorRegistry } from '@automateiq/connectors';
+import type { Logger } from 'pino';
+import type { Config } from './config';
+import { Engine, type EngineObserver } from './engine';
+import { Database } from './store/database';
+import { startEmbeddedPostgres } from './store/embedded-postgres';
+import { migrate } from './store/migrate';
+
+/** Everything a command needs, wired once: the database (embedded unless DATABASE_URL), the engine. */
+export interface Platform {
+  config: Config;
+  databaseUrl: string;
+  db: Database;
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+/** The composition root: starts or connects to PostgreSQL, migrates it, and wires the engine. */
+export async function openPlatform(args: {
+  config: Config;
+  logger: Logger;
+  observer?: EngineObserver;
+  maxConnections?: number;
+}): Promise<Platform> {
+  const { config, logger } = args;
+  const embedded = config.databaseUrl
+    ? undefined
+    : await startEmbeddedPostgres({
+        dataDir: config.dataDir,
+        log: (message) => logger.debug({ postgres: message }),
+      });
+  const databaseUrl = config.databaseUrl ?? embedded?.url;
+  if (!databaseUrl)
+    throw new Error('no database: DATABASE_URL is unset and the embedded server did not start');
+  try {
+    const applied = await migrate(databaseUrl);
+    if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+  } catch (error) {
+    await embedded?.stop();
+    throw error;
+  }
+  const db = new Database({ url: databaseUrl, maxConnections: args.maxConnections ?? 20 });
+  const engine = new Engine({
+    db,
+    databaseUrl,
+    connectors: createConnectorRegistry(builtInConnectors),
+    logger,
+    egressAllow: config.egressAllow,
+    ...(args.observer ? { observer: args.observer } : {}),
+  });
+  return {
+    config,
+    databaseUrl,
+    db,
+    engine,
+    async close() {
+      await db.close();
+      await embedded?.stop();
+    },
+  };
+}
