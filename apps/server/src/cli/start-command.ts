@@ -57,8 +57,7 @@ export async function startCommand(
     if (stopping) return;
     stopping = true;
     logger.info({ signal }, 'stopping');
-    await server.close();
-    await worker?.stop();
+    await Promise.all([server.close(), worker?.stop()]);
     await open.close();
     process.exit(0);
   };

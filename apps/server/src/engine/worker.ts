@@ -216,6 +216,7 @@ export class Worker {
       else this.wake();
     });
     client.on('error', (error) => {
+      if (this.stopping) return;
       this.options.logger.warn({ err: error }, 'the LISTEN connection failed; reconnecting');
       client.end().catch(() => undefined);
       if (this.listener === client) this.reconnect();
