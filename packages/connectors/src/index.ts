@@ -3,8 +3,11 @@ export { codeJs } from './code/code-js';
 export {
   CODE_ARGUMENT_NAMES,
   type CodeArguments,
+  closeCodeSandboxPool,
+  configureCodeSandboxPool,
   runSandboxedCode,
   type SandboxOptions,
+  startCodeSandboxPool,
 } from './code/run-sandboxed-code';
 export { createConnectorRegistry } from './connector-registry';
 export { FLOW_FAIL_CODE, flowFail } from './flow/flow-fail';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { builtInConnectors, createConnectorRegistry } from '@automateiq/connectors';
+import { builtInConnectors, closeCodeSandboxPool, createConnectorRegistry } from '@automateiq/connectors';
 import { formatDuration, formatIssue } from '@automateiq/core';
 import type { Config } from '../config';
 import { workflowKey } from '../engine/workflow-cache';
@@ -88,7 +88,7 @@ export async function runCommand(args: RunCommandArgs, config: Config, out: Out)
     }
   } finally {
     await worker.stop(1_000);
-    await platform.close();
+    await Promise.all([platform.close(), closeCodeSandboxPool()]);
   }
 }
 

@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { closeCodeSandboxPool, startCodeSandboxPool } from '@automateiq/connectors';
 import type { Config } from '../config';
 import type { Worker } from '../engine';
 import { createHealthServer } from '../http/health-server';
@@ -30,6 +31,7 @@ export async function startCommand(
   const open = platform;
   let worker: Worker | undefined;
   if (args.role === 'all' || args.role === 'worker') {
+    await startCodeSandboxPool();
     worker = open.engine.createWorker({
       workerId: `${hostname()}-${process.pid}`,
       concurrency: config.workerConcurrency,
@@ -58,6 +60,7 @@ export async function startCommand(
     stopping = true;
     logger.info({ signal }, 'stopping');
     await Promise.all([server.close(), worker?.stop()]);
+    await closeCodeSandboxPool();
     await open.close();
     process.exit(0);
   };

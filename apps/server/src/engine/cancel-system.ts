@@ -1,8 +1,7 @@
 import type { Database } from '../store/database';
-import { cancelOpenSteps } from '../store/queries/cancel-open-steps';
-import { deleteRunJobs } from '../store/queries/delete-run-jobs';
-import { lockRun } from '../store/queries/lock-run';
-import { updateRunStatus } from '../store/queries/update-run-status';
+import { finishRuns } from '../store/queries/finish-runs';
+import { loadRunsSteps } from '../store/queries/load-runs-steps';
+import { lockRuns } from '../store/queries/lock-runs';
 
 /**
  * Cancels an unfinished run: its open steps are cancelled, its jobs deleted, and workers running its
@@ -10,18 +9,24 @@ import { updateRunStatus } from '../store/queries/update-run-status';
  * does not exist.
  */
 export async function cancelRun(db: Database, args: { tenantId: string; runId: string }): Promise<boolean> {
-  return db.withTenant(args.tenantId, async (tx) => {
-    const run = await lockRun(tx, args);
+  const { tenantId, runId } = args;
+  return db.withTenant(tenantId, async (tx) => {
+    const run = (await lockRuns(tx, { tenantId, runIds: [runId] })).get(runId);
     if (!run || run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled')
       return false;
-    const { running } = await cancelOpenSteps(tx, args);
-    await deleteRunJobs(tx, args);
-    await updateRunStatus(tx, {
-      ...args,
-      status: 'cancelled',
-      error: { code: 'CANCELLED', message: 'the run was cancelled', retryable: false },
+    const steps = (await loadRunsSteps(tx, { tenantId, runIds: [runId] })).get(runId) ?? [];
+    await finishRuns(tx, {
+      tenantId,
+      ends: [
+        {
+          runId,
+          status: 'cancelled',
+          error: { code: 'CANCELLED', message: 'the run was cancelled', retryable: false },
+        },
+      ],
     });
-    if (running > 0) await tx.query("SELECT pg_notify('aiq_cancel', $1)", [args.runId]);
+    if (steps.some((s) => s.status === 'running'))
+      await tx.query("SELECT pg_notify('aiq_cancel', $1)", [runId]);
     return true;
   });
 }

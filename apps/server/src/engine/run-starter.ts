@@ -1,9 +1,9 @@
 import { newId } from '../lib/ids';
 import type { Database } from '../store/database';
-import { insertJobs } from '../store/queries/insert-jobs';
 import { insertRun } from '../store/queries/insert-run';
-import { planAndApply } from './plan-applier';
 import { PRIORITY_RANK } from './priority';
+import { decideRun } from './run-decision';
+import { RunMutations } from './run-mutations';
 import type { WorkflowCache } from './workflow-cache';
 
 export interface StartRunRequest {
@@ -17,7 +17,7 @@ export interface StartRunRequest {
   idempotencyKey?: string | undefined;
 }
 
-/** The one start path of every trigger: the run and its first jobs commit together. */
+/** The one start path of every trigger: the run, its first steps and their jobs commit together. */
 export async function startRun(
   deps: { db: Database; workflows: WorkflowCache; now?: () => number },
   request: StartRunRequest,
@@ -40,22 +40,27 @@ export async function startRun(
       deadlineAt,
     });
     if (!created) return { runId, created };
-    await planAndApply(tx, {
-      tenantId,
+    const mutations = new RunMutations();
+    decideRun({
       runId,
       priority,
       workflow: workflow.compiled,
       state: { steps: [] },
       currentStatus: 'queued',
+      mutations,
     });
     if (deadlineAt !== undefined) {
-      await insertJobs(tx, {
-        tenantId,
+      mutations.jobs.push({
         runId,
+        kind: 'deadline',
+        scope: '',
+        nodeId: '',
+        attempt: 0,
         priority,
-        jobs: [{ kind: 'deadline', scope: '', nodeId: '', attempt: 0, availableAt: deadlineAt }],
+        availableAt: deadlineAt,
       });
     }
+    await mutations.apply(tx, { tenantId });
     await tx.query("SELECT pg_notify('aiq_jobs', '')");
     return { runId, created };
   });

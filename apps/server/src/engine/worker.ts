@@ -3,17 +3,10 @@ import type { Logger } from 'pino';
 import type { Database } from '../store/database';
 import { type ClaimedJob, claimJobs } from '../store/queries/claim-jobs';
 import { extendLeases } from '../store/queries/extend-leases';
-import { loadRunContext } from '../store/queries/load-run-context';
+import { loadRunContext, type RunContext } from '../store/queries/load-run-context';
 import { nextJobDue } from '../store/queries/next-job-due';
-import { takeClaimedJob } from '../store/queries/take-claimed-job';
-import {
-  abandonStep,
-  type Completion,
-  type CompletionDeps,
-  completeStep,
-  completeWait,
-  expireRun,
-} from './completion-system';
+import { completeBatch, type JobResult } from './completion-batch';
+import { CompletionBatcher, type ItemResult } from './completion-batcher';
 import type { EngineObserver } from './engine-observer';
 import type { StepRunner } from './step-runner';
 import type { WorkflowCache } from './workflow-cache';
@@ -38,17 +31,29 @@ export interface WorkerOptions {
 interface InFlight {
   job: ClaimedJob;
   cancel: AbortController;
+  /** The run as the completion that started this job left it; absent: read it first. */
+  context?: RunContext | undefined;
+  /** How many steps of this run followed one another in this worker without passing through the queue. */
+  hops: number;
 }
 
 /**
- * Claims jobs from the queue and performs them, up to `concurrency` at once. Woken by NOTIFY when
- * work arrives and by a single timer for the next due job (a retry, a wait's end, a lost lease);
- * it never polls while idle. Cancellations arrive by NOTIFY and abort the run's running steps.
+ * A worker runs the next steps of runs it just advanced at once, without a trip through the queue,
+ * at most this many in a row; then they queue like any other work, so that long chains share.
+ */
+const MAX_INLINE_HOPS = 25;
+const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+/**
+ * Claims jobs from the queue and performs them, up to `concurrency` at once, and records their
+ * results through group commits. Woken by NOTIFY when work arrives and by a single timer for the next
+ * due job (a retry, a wait's end, a lost lease); it never polls while idle. Cancellations arrive by
+ * NOTIFY and abort the run's running steps.
  */
 export class Worker {
   private readonly inFlight = new Map<string, InFlight>();
   private readonly leaseMs: number;
-  private readonly deps: CompletionDeps;
+  private readonly batcher: CompletionBatcher;
   private listener: pg.Client | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
@@ -59,9 +64,18 @@ export class Worker {
 
   constructor(private readonly options: WorkerOptions) {
     this.leaseMs = options.leaseMs ?? 30_000;
-    this.deps = { db: options.db, workerId: options.workerId };
+    const deps = {
+      db: options.db,
+      workflows: options.workflows,
+      workerId: options.workerId,
+      leaseMs: this.leaseMs,
+    };
+    this.batcher = new CompletionBatcher({
+      complete: (tenantId, items) => completeBatch(deps, tenantId, items),
+    });
   }
 
+  /** Steps being performed now. */
   get running(): number {
     return this.inFlight.size;
   }
@@ -105,10 +119,7 @@ export class Worker {
       })
       .finally(() => {
         this.pumping = false;
-        if (this.pumpAgain) {
-          this.pumpAgain = false;
-          this.wake();
-        }
+        if (this.pumpAgain) this.wake();
       });
   }
 
@@ -122,10 +133,14 @@ export class Worker {
         claimJobs(tx, { limit: free, leaseMs: this.leaseMs, workerId: this.options.workerId }),
       );
       this.options.observer?.claimed?.({ jobs: jobs.length, ms: performance.now() - started });
-      for (const job of jobs) this.launch(job);
+      for (const job of jobs) this.launch({ job, cancel: new AbortController(), hops: 0 });
       if (jobs.length < free) {
         const due = await this.options.db.withSystem('next due job', (tx) => nextJobDue(tx));
-        this.scheduleWake(Math.min(due ?? Number.POSITIVE_INFINITY, Date.now() + 30_000));
+        // A due job that was not claimed (it became due just now, or another worker is claiming it)
+        // is looked at again shortly, never in a tight loop.
+        this.scheduleWake(
+          Math.max(Date.now() + 5, Math.min(due ?? Number.POSITIVE_INFINITY, Date.now() + 30_000)),
+        );
         if (!this.pumpAgain) return;
       }
     }
@@ -136,12 +151,18 @@ export class Worker {
     this.wakeTimer = setTimeout(() => this.wake(), Math.max(0, at - Date.now()));
   }
 
-  private launch(job: ClaimedJob): void {
-    const entry: InFlight = { job, cancel: new AbortController() };
+  private launch(entry: InFlight): void {
+    const { job } = entry;
     this.inFlight.set(job.id, entry);
     this.perform(entry)
-      .then((completion) => {
-        if (completion?.plan?.readyJobs) this.pumpAgain = true;
+      .then((outcome) => {
+        for (const ended of outcome.ended)
+          this.options.observer?.runEnded?.({ tenantId: job.tenantId, ...ended });
+        for (const next of outcome.taken) {
+          const hops = entry.hops + 1;
+          this.launch({ job: next.job, cancel: new AbortController(), context: next.context, hops });
+        }
+        if (outcome.readyJobs > 0) this.pumpAgain = true;
       })
       .catch((error: unknown) => {
         // The job stays claimed; when its lease ends it is claimed and performed again.
@@ -157,26 +178,44 @@ export class Worker {
       });
   }
 
-  private async perform({ job, cancel }: InFlight): Promise<Completion | undefined> {
-    const { db, workflows, runner, observer } = this.options;
-    if (job.kind === 'deadline') return expireRun(this.deps, job);
-    const run = await db.withTenant(job.tenantId, (tx) => loadRunContext(tx, job));
-    if (!run || run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled') {
-      await db.withTenant(job.tenantId, (tx) =>
-        takeClaimedJob(tx, { tenantId: job.tenantId, jobId: job.id, workerId: this.options.workerId }),
-      );
-      return undefined;
+  private async perform(entry: InFlight): Promise<ItemResult> {
+    const { job } = entry;
+    const started = performance.now();
+    const result = await this.resultOf(entry);
+    // After a long inline chain, the next steps go through the queue and share it fairly.
+    const outcome = await this.batcher.submit({
+      job,
+      result,
+      passSlot: entry.hops < MAX_INLINE_HOPS && !this.stopping,
+    });
+    this.options.observer?.stepFinished?.({ job, result, ms: performance.now() - started });
+    return outcome;
+  }
+
+  private async resultOf({ job, cancel, context }: InFlight): Promise<JobResult> {
+    if (job.kind === 'deadline') return { kind: 'deadline' };
+    if (job.kind === 'resume') return { kind: 'resumed' };
+    const { db, workflows, runner } = this.options;
+    const run = context ?? (await db.withTenant(job.tenantId, (tx) => loadRunContext(tx, job)));
+    if (!run || FINAL.has(run.status)) return { kind: 'stale' };
+    if (job.claims > (this.options.maxClaims ?? 5)) {
+      const lost = job.claims - 1;
+      return {
+        kind: 'failed',
+        error: {
+          code: 'WORKER_LOST',
+          message: `the step's worker was lost ${lost} times; it is not tried again`,
+          retryable: false,
+        },
+      };
     }
     const workflow = await workflows.get({
       tenantId: job.tenantId,
       workflowId: run.workflowId,
       version: run.version,
     });
-    if (job.kind === 'resume') return completeWait(this.deps, { job, workflow });
-    if (job.claims > (this.options.maxClaims ?? 5)) return abandonStep(this.deps, { job, workflow });
-    const started = performance.now();
-    observer?.stepStarted?.({ job });
-    const result = await runner.run({
+    this.options.observer?.stepStarted?.({ job });
+    return runner.run({
       tenantId: job.tenantId,
       run,
       workflow,
@@ -185,9 +224,6 @@ export class Worker {
       attempt: job.attempt,
       cancel: cancel.signal,
     });
-    const completion = await completeStep(this.deps, { job, workflow, result });
-    observer?.stepFinished?.({ job, result, ms: performance.now() - started, completion });
-    return completion;
   }
 
   private extendLeases(): void {

@@ -7,7 +7,7 @@ import {
   type RetryPolicy,
   type WorkflowDefinition,
 } from '@automateiq/core';
-import type { Database } from '../store/database';
+import type { Database, Tx } from '../store/database';
 import { getWorkflowVersion } from '../store/queries/get-workflow-version';
 
 /** A workflow version ready to run: compiled once, then shared by every run of that version. */
@@ -29,11 +29,17 @@ export class WorkflowCache {
 
   constructor(private readonly options: { db: Database; registry: NodeTypeRegistry; maxEntries?: number }) {}
 
-  async get(args: { tenantId: string; workflowId: string; version: number }): Promise<LoadedWorkflow> {
+  /** The compiled version; read with `tx` when given (inside a transaction of that tenant), else in one of its own. */
+  async get(
+    args: { tenantId: string; workflowId: string; version: number },
+    tx?: Tx,
+  ): Promise<LoadedWorkflow> {
     const key = workflowKey(args);
     const hit = this.entries.get(key);
     if (hit) return hit;
-    const definition = await this.options.db.withTenant(args.tenantId, (tx) => getWorkflowVersion(tx, args));
+    const definition = tx
+      ? await getWorkflowVersion(tx, args)
+      : await this.options.db.withTenant(args.tenantId, (own) => getWorkflowVersion(own, args));
     if (!definition) throw new Error(`workflow version ${key} not found`);
     return this.remember(key, definition);
   }

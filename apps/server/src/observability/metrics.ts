@@ -64,11 +64,8 @@ export function createMetrics(args: { db: () => Database | undefined }): Metrics
     registry,
     observer: {
       claimed: ({ ms }) => claimSeconds.observe(ms / 1_000),
-      stepFinished: ({ job, result, ms, completion }) => {
-        stepSeconds.observe({ outcome: result.kind }, ms / 1_000);
-        const outcome = completion.plan?.outcome;
-        if (outcome) runsFinished.inc({ tenant: job.tenantId, status: outcome.status });
-      },
+      stepFinished: ({ result, ms }) => stepSeconds.observe({ outcome: result.kind }, ms / 1_000),
+      runEnded: ({ tenantId, outcome }) => runsFinished.inc({ tenant: tenantId, status: outcome.status }),
     },
   };
 }

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/lib/ids';
-import { insertJobs } from '../../src/store/queries/insert-jobs';
 import { insertRun } from '../../src/store/queries/insert-run';
-import { insertSteps } from '../../src/store/queries/insert-steps';
+import { insertStepsAndJobs } from '../../src/store/queries/insert-steps-and-jobs';
 import { insertTenant } from '../../src/store/queries/insert-tenant';
 import { insertWorkflow } from '../../src/store/queries/insert-workflow';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -37,16 +36,10 @@ describe('row-level security between tenants', () => {
           trigger: { type: 'test' },
           input: {},
         });
-        await insertSteps(tx, {
+        await insertStepsAndJobs(tx, {
           tenantId,
-          runId,
-          steps: [{ scope: '', nodeId: 'n', attempt: 1, status: 'pending' }],
-        });
-        await insertJobs(tx, {
-          tenantId,
-          runId,
-          priority: 1,
-          jobs: [{ kind: 'step', scope: '', nodeId: 'n', attempt: 1 }],
+          steps: [{ runId, scope: '', nodeId: 'n', attempt: 1, status: 'pending' }],
+          jobs: [{ runId, kind: 'step', scope: '', nodeId: 'n', attempt: 1, priority: 1 }],
         });
       });
     }

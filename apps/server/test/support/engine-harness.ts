@@ -38,7 +38,7 @@ export async function startEngineHarness(
     db: t.db,
     databaseUrl: t.url,
     connectors: createConnectorRegistry(builtInConnectors),
-    logger: pino({ level: 'silent' }),
+    logger: pino({ level: process.env.AIQ_TEST_LOG ?? 'silent' }, pino.destination(2)),
     egressAllow: opts.egressAllow ?? ['127.0.0.1', 'localhost'],
   });
   const tenantId = (await ensureTenant(t.db, 'test')).id;
@@ -69,8 +69,25 @@ export async function startEngineHarness(
           );
           return { ...run, attempts };
         }
-        if (Date.now() > until)
-          throw new Error(`run ${runId} did not finish in ${timeoutMs}ms (status ${run?.status})`);
+        if (Date.now() > until) {
+          const detail = await t.db.withTenant(tenant, async (tx) => ({
+            steps: (
+              await tx.query(
+                'SELECT scope, node_id, attempt, status FROM steps WHERE run_id = $1 ORDER BY created_at',
+                [runId],
+              )
+            ).rows,
+            jobs: (
+              await tx.query(
+                'SELECT id, kind, node_id, attempt, available_at, locked_by, claims, now() AS now FROM jobs WHERE run_id = $1',
+                [runId],
+              )
+            ).rows,
+          }));
+          throw new Error(
+            `run ${runId} did not finish in ${timeoutMs}ms (status ${run?.status}): ${JSON.stringify(detail)}`,
+          );
+        }
         await new Promise((r) => setTimeout(r, 20));
       }
     },

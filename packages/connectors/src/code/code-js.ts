@@ -62,7 +62,7 @@ export const codeJs = defineConnector({
       memoryLimitBytes: memoryLimitMb * MIB,
       signal: ctx.signal,
       onModuleDiscarded: (cause) =>
-        ctx.logger.warn('code.js broke its sandbox module; it was replaced', {
+        ctx.logger.warn('code.js broke its sandbox worker; it was replaced', {
           cause: cause instanceof Error ? cause.message : String(cause),
         }),
     });

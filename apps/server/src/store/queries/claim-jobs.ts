@@ -1,5 +1,5 @@
 import type { Tx } from '../database';
-import type { JobKind } from './insert-jobs';
+import type { JobKind } from './insert-steps-and-jobs';
 
 export interface ClaimedJob {
   tenantId: string;

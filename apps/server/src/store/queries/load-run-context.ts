@@ -1,6 +1,6 @@
 import type { RunStatus, StepState } from '@automateiq/core';
 import type { Tx } from '../database';
-import { loadRunSteps } from './load-run-steps';
+import { loadRunsSteps } from './load-runs-steps';
 
 export interface RunContext {
   id: string;
@@ -27,5 +27,8 @@ export async function loadRunContext(
   );
   const run = rows[0];
   if (!run) return undefined;
-  return { ...run, steps: await loadRunSteps(tx, args) };
+  return {
+    ...run,
+    steps: (await loadRunsSteps(tx, { tenantId: args.tenantId, runIds: [args.runId] })).get(args.runId) ?? [],
+  };
 }
