@@ -174,7 +174,7 @@ async function until(check: () => Promise<boolean>, timeoutMs: number): Promise<
   const deadline = Date.now() + timeoutMs;
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error('benchmark step timed out');
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
@@ -235,7 +235,11 @@ async function claimCost(db: Database, tenantId: string, workflowId: string, siz
     try {
       await client.query('BEGIN; SET LOCAL ROLE aiq_system');
       const start = performance.now();
-      const claimed = await claimJobs(client, { limit: 16, leaseMs: 30_000, workerId: 'bench-claim' });
+      const { jobs: claimed } = await claimJobs(client, {
+        limit: 16,
+        leaseMs: 30_000,
+        workerId: 'bench-claim',
+      });
       times.push(performance.now() - start);
       if (claimed.length !== 16) throw new Error(`claimed ${claimed.length} of 16`);
     } finally {

@@ -40,7 +40,7 @@ export async function startCommand(
   }
   const server = createHealthServer({
     metrics: metrics.registry,
-    ready: async () => (await open.db.systemQuery('SELECT 1')).rowCount === 1,
+    ready: async () => (await open.db.systemQuery('readiness', 'SELECT 1')).rowCount === 1,
   });
   const port = args.port ?? config.port;
   await server.listen({ host: config.host, port });

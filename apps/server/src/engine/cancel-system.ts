@@ -1,7 +1,7 @@
 import type { Database } from '../store/database';
-import { finishRuns } from '../store/queries/finish-runs';
 import { loadRunsSteps } from '../store/queries/load-runs-steps';
 import { lockRuns } from '../store/queries/lock-runs';
+import { RunMutations } from './run-mutations';
 
 /**
  * Cancels an unfinished run: its open steps are cancelled, its jobs deleted, and workers running its
@@ -15,18 +15,14 @@ export async function cancelRun(db: Database, args: { tenantId: string; runId: s
     if (!run || run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled')
       return false;
     const steps = (await loadRunsSteps(tx, { tenantId, runIds: [runId] })).get(runId) ?? [];
-    await finishRuns(tx, {
-      tenantId,
-      ends: [
-        {
-          runId,
-          status: 'cancelled',
-          error: { code: 'CANCELLED', message: 'the run was cancelled', retryable: false },
-        },
-      ],
+    const mutations = new RunMutations();
+    mutations.ends.push({
+      runId,
+      status: 'cancelled',
+      error: { code: 'CANCELLED', message: 'the run was cancelled', retryable: false },
     });
-    if (steps.some((s) => s.status === 'running'))
-      await tx.query("SELECT pg_notify('aiq_cancel', $1)", [runId]);
+    if (steps.some((s) => s.status === 'running')) mutations.aborts.add(runId);
+    await mutations.apply(tx, { tenantId });
     return true;
   });
 }

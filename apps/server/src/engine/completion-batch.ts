@@ -5,14 +5,14 @@ import {
   retryDelayMs,
   type ScopeOutcome,
   type StepError,
+  type StepState,
 } from '@automateiq/core';
 import type { Database } from '../store/database';
+import type { StepAttemptRecord } from '../store/queries/apply-run-changes';
 import type { ClaimedJob } from '../store/queries/claim-jobs';
-import type { RunContext } from '../store/queries/load-run-context';
+import type { RunContext } from '../store/queries/load-run-contexts';
 import { loadRunsSteps } from '../store/queries/load-runs-steps';
-import { lockRuns } from '../store/queries/lock-runs';
-import { recordStepAttempts, type StepAttemptRecord } from '../store/queries/record-step-attempts';
-import { takeJobs } from '../store/queries/take-jobs';
+import { takeJobsAndLockRuns } from '../store/queries/lock-runs';
 import { decideRun, type RunDecision } from './run-decision';
 import { RunMutations } from './run-mutations';
 import type { StepResult } from './step-runner';
@@ -31,6 +31,8 @@ export type JobResult =
 export interface CompletionItem {
   job: ClaimedJob;
   result: JobResult;
+  /** The run as the worker knew it when it performed the job (its revision tells whether it is current). */
+  context?: RunContext | undefined;
   /** The job's slot may pass to a step this completion starts (false: the next steps queue). */
   passSlot: boolean;
 }
@@ -56,6 +58,7 @@ export interface CompletionDeps {
 }
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+const OPEN = new Set(['pending', 'running', 'waiting']);
 const RUN_TIMEOUT: StepError = {
   code: 'RUN_TIMEOUT',
   message: 'the run did not finish within its timeout',
@@ -75,15 +78,15 @@ export async function completeBatch(
   items: readonly CompletionItem[],
 ): Promise<BatchResult> {
   return deps.db.withTenant(tenantId, async (tx) => {
-    const taken = await takeJobs(tx, {
+    const { taken, runs } = await takeJobsAndLockRuns(tx, {
       tenantId,
       jobIds: items.map((i) => i.job.id),
       workerId: deps.workerId,
     });
     const mine = items.filter((i) => taken.has(i.job.id));
-    const runs = await lockRuns(tx, { tenantId, runIds: mine.map((i) => i.job.runId) });
     const mutations = new RunMutations();
     const results: StepAttemptRecord[] = [];
+    const retries: StepAttemptRecord[] = [];
     const replan = new Set<string>();
     const expired = new Set<string>();
     const workflows = new Map<string, LoadedWorkflow>();
@@ -130,7 +133,8 @@ export async function completeBatch(
           if (retryAt === undefined) {
             replan.add(run.id);
           } else {
-            const next = { runId: run.id, scope: job.scope, nodeId: job.nodeId, attempt: job.attempt + 1 };
+            const next = { ...attempt, attempt: job.attempt + 1 };
+            retries.push({ ...next, status: 'pending' });
             mutations.steps.push({ ...next, status: 'pending' });
             mutations.jobs.push({ ...next, kind: 'step', priority: run.priority, availableAt: retryAt });
           }
@@ -143,13 +147,21 @@ export async function completeBatch(
         case 'deadline':
           mutations.ends.push({ runId: run.id, status: 'failed', error: RUN_TIMEOUT });
           expired.add(run.id);
-          replan.delete(run.id);
           break;
       }
     }
     for (const runId of expired) replan.delete(runId);
-    await recordStepAttempts(tx, { tenantId, records: results });
-    const states = await loadRunsSteps(tx, { tenantId, runIds: [...replan, ...expired] });
+    mutations.records.push(...results);
+
+    // The runs' states: the workers' own when still current (a chain advanced by one worker), else read.
+    const known = new Map<string, StepState[]>();
+    for (const { job, context } of mine) {
+      const run = runs.get(job.runId);
+      if (context && run && context.revision === run.revision) known.set(run.id, context.steps);
+    }
+    const stale = [...replan, ...expired].filter((id) => !known.has(id));
+    const read = await loadRunsSteps(tx, { tenantId, runIds: stale });
+    const states = new Map([...known, ...read]);
     for (const runId of expired) {
       if (states.get(runId)?.some((s) => s.status === 'running')) mutations.aborts.add(runId);
     }
@@ -160,13 +172,17 @@ export async function completeBatch(
       const run = runs.get(runId);
       const workflow = workflows.get(runId);
       if (!run || !workflow) continue;
+      const state = withRecords(
+        states.get(runId) ?? [],
+        [...results, ...retries].filter((r) => r.runId === runId),
+      );
       decisions.set(
         runId,
         decideRun({
           runId,
           priority: run.priority,
           workflow: workflow.compiled,
-          state: { steps: states.get(runId) ?? [] },
+          state: { steps: state },
           currentStatus: run.status,
           mutations,
           inline,
@@ -187,14 +203,52 @@ export async function completeBatch(
       taken: takenJobs.flatMap((job) => {
         const run = runs.get(job.runId);
         const decision = decisions.get(job.runId);
-        return run && decision
-          ? [{ job, context: { ...run, status: decision.status, steps: [...decision.state.steps] } }]
-          : [];
+        if (!run || !decision) return [];
+        const context: RunContext = {
+          ...run,
+          status: decision.status,
+          revision: run.revision + 1,
+          steps: [...decision.state.steps],
+        };
+        return [{ job, context }];
       }),
       readyJobs: mutations.jobs.filter((j) => !j.taken && j.availableAt === undefined).length,
       ended,
     };
   });
+}
+
+/** A run's state with this batch's results (and new retry attempts) applied, as the database will hold it. */
+function withRecords(state: readonly StepState[], records: readonly StepAttemptRecord[]): StepState[] {
+  const steps = new Map(state.map((s) => [`${s.scope}\u0000${s.nodeId}`, s]));
+  for (const record of records) {
+    const key = `${record.scope}\u0000${record.nodeId}`;
+    const before = steps.get(key);
+    if (record.status === 'pending' && record.attempt > (before?.attempt ?? 0)) {
+      steps.set(key, {
+        scope: record.scope,
+        nodeId: record.nodeId,
+        status: 'pending',
+        attempt: record.attempt,
+      });
+      continue;
+    }
+    if (!before || before.attempt !== record.attempt || !OPEN.has(before.status)) continue;
+    const after: StepState = {
+      scope: record.scope,
+      nodeId: record.nodeId,
+      status: record.status,
+      attempt: record.attempt,
+    };
+    const output = record.keepOutput ? before.output : record.output;
+    if (output !== undefined) after.output = output;
+    if (record.error !== undefined) after.error = record.error;
+    if (record.port !== undefined) after.port = record.port;
+    if (record.itemCount !== undefined) after.itemCount = record.itemCount;
+    if (record.concurrency !== undefined) after.concurrency = record.concurrency;
+    steps.set(key, after);
+  }
+  return [...steps.values()];
 }
 
 /** When a failed attempt is retried (epoch ms), or undefined when the failure is final. */

@@ -100,7 +100,7 @@ export function decideRun(args: {
         mutations.records.push(
           action.outcome.status === 'succeeded'
             ? { ...base, status: 'succeeded', output: action.outcome.output }
-            : { ...base, status: 'failed', error: action.outcome.error },
+            : { ...base, status: 'failed', output: null, error: action.outcome.error },
         );
         break;
       }

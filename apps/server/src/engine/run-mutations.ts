@@ -1,43 +1,71 @@
 import type { RunStatus } from '@automateiq/core';
 import type { Tx } from '../store/database';
-import { cancelSteps } from '../store/queries/cancel-steps';
+import {
+  applyRunChanges,
+  type NewJob,
+  type NewStep,
+  type RunEnd,
+  type StepAttemptRecord,
+  type StepRef,
+} from '../store/queries/apply-run-changes';
 import type { ClaimedJob } from '../store/queries/claim-jobs';
-import { finishRuns, type RunEnd } from '../store/queries/finish-runs';
-import { insertStepsAndJobs, type NewJob, type NewStep } from '../store/queries/insert-steps-and-jobs';
-import { recordStepAttempts, type StepAttemptRecord } from '../store/queries/record-step-attempts';
-import { updateRunsStatus } from '../store/queries/update-runs-status';
 
 /**
- * The writes that advancing some runs of one tenant comes to, gathered so that each kind is one
+ * The writes that advancing some runs of one tenant comes to, gathered so that they are one
  * statement whatever the number of runs and steps.
  */
 export class RunMutations {
   readonly records: StepAttemptRecord[] = [];
   readonly steps: NewStep[] = [];
   readonly jobs: NewJob[] = [];
-  readonly cancels: { runId: string; scope: string; nodeId: string }[] = [];
+  readonly cancels: StepRef[] = [];
   readonly ends: RunEnd[] = [];
   readonly statuses: { runId: string; status: RunStatus }[] = [];
   /** Runs with a step running in some worker that must be aborted. */
   readonly aborts = new Set<string>();
 
-  /** Performs the writes in the caller's transaction; returns the jobs the worker took. */
+  /** Performs the writes in the caller's transaction (which holds the runs' locks); returns the jobs the worker took. */
   async apply(
     tx: Tx,
     args: { tenantId: string; worker?: { id: string; leaseMs: number } | undefined },
   ): Promise<ClaimedJob[]> {
-    const { tenantId } = args;
-    await recordStepAttempts(tx, { tenantId, records: this.records });
-    await cancelSteps(tx, { tenantId, steps: this.cancels });
-    const taken = await insertStepsAndJobs(tx, {
-      tenantId,
-      steps: this.steps,
-      jobs: this.jobs,
+    // A run that ends takes nothing further: its end cancels what is open and deletes its jobs.
+    const ended = new Set(this.ends.map((e) => e.runId));
+    const live = <T extends { runId: string }>(items: readonly T[]): T[] =>
+      items.filter((i) => !ended.has(i.runId));
+    const taken = await applyRunChanges(tx, {
+      tenantId: args.tenantId,
       worker: args.worker,
+      changes: {
+        records: mergeRecords(this.records),
+        cancels: live(this.cancels),
+        steps: this.steps.filter((s) => !ended.has(s.runId) || s.status === 'skipped'),
+        jobs: live(this.jobs),
+        ends: this.ends,
+        statuses: live(this.statuses),
+      },
     });
-    await finishRuns(tx, { tenantId, ends: this.ends });
-    await updateRunsStatus(tx, { tenantId, changes: this.statuses });
-    for (const runId of this.aborts) await tx.query("SELECT pg_notify('aiq_cancel', $1)", [runId]);
+    if (this.aborts.size > 0) {
+      await tx.query("SELECT pg_notify('aiq_cancel', id) FROM unnest($1::text[]) AS id", [[...this.aborts]]);
+    }
     return taken;
   }
+}
+
+/**
+ * One record per attempt: a later one (a forEach settled in the batch that started it) wins, but keeps
+ * what the earlier one knew (its item count and concurrency).
+ */
+function mergeRecords(records: readonly StepAttemptRecord[]): StepAttemptRecord[] {
+  const byKey = new Map<string, StepAttemptRecord>();
+  for (const record of records) {
+    const key = `${record.runId}\u0000${record.scope}\u0000${record.nodeId}\u0000${record.attempt}`;
+    const before = byKey.get(key);
+    byKey.set(key, before ? { ...before, ...definedOnly(record) } : record);
+  }
+  return [...byKey.values()];
+}
+
+function definedOnly(record: StepAttemptRecord): Partial<StepAttemptRecord> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
 }

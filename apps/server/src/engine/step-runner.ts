@@ -19,7 +19,7 @@ import {
   type StepError,
   type Template,
 } from '@automateiq/core';
-import type { RunContext } from '../store/queries/load-run-context';
+import type { RunContext } from '../store/queries/load-run-contexts';
 import type { LoadedWorkflow } from './workflow-cache';
 
 /** What one attempt of a step came to. */

@@ -3,8 +3,7 @@ import type { Logger } from 'pino';
 import type { Database } from '../store/database';
 import { type ClaimedJob, claimJobs } from '../store/queries/claim-jobs';
 import { extendLeases } from '../store/queries/extend-leases';
-import { loadRunContext, type RunContext } from '../store/queries/load-run-context';
-import { nextJobDue } from '../store/queries/next-job-due';
+import { loadRunContexts, type RunContext } from '../store/queries/load-run-contexts';
 import { completeBatch, type JobResult } from './completion-batch';
 import { CompletionBatcher, type ItemResult } from './completion-batcher';
 import type { EngineObserver } from './engine-observer';
@@ -31,7 +30,7 @@ export interface WorkerOptions {
 interface InFlight {
   job: ClaimedJob;
   cancel: AbortController;
-  /** The run as the completion that started this job left it; absent: read it first. */
+  /** The run as it was when the job was claimed or started inline; absent: the run is gone. */
   context?: RunContext | undefined;
   /** How many steps of this run followed one another in this worker without passing through the queue. */
   hops: number;
@@ -129,21 +128,41 @@ export class Worker {
       const free = this.options.concurrency - this.inFlight.size;
       if (free <= 0 || this.stopping) return;
       const started = performance.now();
-      const jobs = await this.options.db.withSystem('queue claim', (tx) =>
-        claimJobs(tx, { limit: free, leaseMs: this.leaseMs, workerId: this.options.workerId }),
-      );
+      const { jobs, nextDue } = await claimJobs(this.options.db.system, {
+        limit: free,
+        leaseMs: this.leaseMs,
+        workerId: this.options.workerId,
+      });
       this.options.observer?.claimed?.({ jobs: jobs.length, ms: performance.now() - started });
-      for (const job of jobs) this.launch({ job, cancel: new AbortController(), hops: 0 });
+      await this.launchClaimed(jobs);
       if (jobs.length < free) {
-        const due = await this.options.db.withSystem('next due job', (tx) => nextJobDue(tx));
         // A due job that was not claimed (it became due just now, or another worker is claiming it)
         // is looked at again shortly, never in a tight loop.
         this.scheduleWake(
-          Math.max(Date.now() + 5, Math.min(due ?? Number.POSITIVE_INFINITY, Date.now() + 30_000)),
+          Math.max(Date.now() + 5, Math.min(nextDue ?? Number.POSITIVE_INFINITY, Date.now() + 30_000)),
         );
         if (!this.pumpAgain) return;
       }
     }
+  }
+
+  /** Reads the runs of claimed steps, one transaction per tenant, and starts them. */
+  private async launchClaimed(jobs: readonly ClaimedJob[]): Promise<void> {
+    const byTenant = new Map<string, ClaimedJob[]>();
+    for (const job of jobs) byTenant.set(job.tenantId, [...(byTenant.get(job.tenantId) ?? []), job]);
+    await Promise.all(
+      [...byTenant].map(async ([tenantId, claimed]) => {
+        const steps = claimed.filter((j) => j.kind === 'step');
+        const contexts = steps.length
+          ? await this.options.db.withTenant(tenantId, (tx) =>
+              loadRunContexts(tx, { tenantId, runIds: steps.map((j) => j.runId) }),
+            )
+          : new Map<string, RunContext>();
+        for (const job of claimed) {
+          this.launch({ job, cancel: new AbortController(), context: contexts.get(job.runId), hops: 0 });
+        }
+      }),
+    );
   }
 
   private scheduleWake(at: number): void {
@@ -186,6 +205,7 @@ export class Worker {
     const outcome = await this.batcher.submit({
       job,
       result,
+      context: entry.context,
       passSlot: entry.hops < MAX_INLINE_HOPS && !this.stopping,
     });
     this.options.observer?.stepFinished?.({ job, result, ms: performance.now() - started });
@@ -195,8 +215,8 @@ export class Worker {
   private async resultOf({ job, cancel, context }: InFlight): Promise<JobResult> {
     if (job.kind === 'deadline') return { kind: 'deadline' };
     if (job.kind === 'resume') return { kind: 'resumed' };
-    const { db, workflows, runner } = this.options;
-    const run = context ?? (await db.withTenant(job.tenantId, (tx) => loadRunContext(tx, job)));
+    const { workflows, runner } = this.options;
+    const run = context;
     if (!run || FINAL.has(run.status)) return { kind: 'stale' };
     if (job.claims > (this.options.maxClaims ?? 5)) {
       const lost = job.claims - 1;
@@ -229,11 +249,11 @@ export class Worker {
   private extendLeases(): void {
     const ids = [...this.inFlight.keys()];
     if (ids.length === 0) return;
-    this.options.db
-      .withSystem('lease heartbeat', (tx) =>
-        extendLeases(tx, { workerId: this.options.workerId, jobIds: ids, leaseMs: this.leaseMs }),
-      )
-      .catch((error: unknown) => this.options.logger.warn({ err: error }, 'extending leases failed'));
+    extendLeases(this.options.db.system, {
+      workerId: this.options.workerId,
+      jobIds: ids,
+      leaseMs: this.leaseMs,
+    }).catch((error: unknown) => this.options.logger.warn({ err: error }, 'extending leases failed'));
   }
 
   private cancelRun(runId: string): void {

@@ -39,6 +39,7 @@ export function createMetrics(args: { db: () => Database | undefined }): Metrics
       const db = args.db();
       if (!db) return;
       const { rows } = await db.systemQuery<{ priority: number; ready: boolean; n: string }>(
+        'queue depth metric',
         'SELECT priority, available_at <= now() AS ready, count(*) AS n FROM jobs GROUP BY 1, 2',
       );
       this.reset();
@@ -54,6 +55,7 @@ export function createMetrics(args: { db: () => Database | undefined }): Metrics
       const db = args.db();
       if (!db) return;
       const { rows } = await db.systemQuery<{ priority: number; age: number }>(
+        'queue age metric',
         'SELECT priority, extract(epoch FROM now() - min(available_at))::float8 AS age FROM jobs WHERE available_at <= now() GROUP BY 1',
       );
       this.reset();

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/lib/ids';
+import { applyRunChanges } from '../../src/store/queries/apply-run-changes';
 import { insertRun } from '../../src/store/queries/insert-run';
-import { insertStepsAndJobs } from '../../src/store/queries/insert-steps-and-jobs';
 import { insertTenant } from '../../src/store/queries/insert-tenant';
 import { insertWorkflow } from '../../src/store/queries/insert-workflow';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -36,10 +36,16 @@ describe('row-level security between tenants', () => {
           trigger: { type: 'test' },
           input: {},
         });
-        await insertStepsAndJobs(tx, {
+        await applyRunChanges(tx, {
           tenantId,
-          steps: [{ runId, scope: '', nodeId: 'n', attempt: 1, status: 'pending' }],
-          jobs: [{ runId, kind: 'step', scope: '', nodeId: 'n', attempt: 1, priority: 1 }],
+          changes: {
+            records: [],
+            cancels: [],
+            ends: [],
+            statuses: [],
+            steps: [{ runId, scope: '', nodeId: 'n', attempt: 1, status: 'pending' }],
+            jobs: [{ runId, kind: 'step', scope: '', nodeId: 'n', attempt: 1, priority: 1 }],
+          },
         });
       });
     }

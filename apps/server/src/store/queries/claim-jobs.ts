@@ -1,5 +1,5 @@
 import type { Tx } from '../database';
-import type { JobKind } from './insert-steps-and-jobs';
+import type { JobKind } from './apply-run-changes';
 
 export interface ClaimedJob {
   tenantId: string;
@@ -19,15 +19,18 @@ export interface ClaimedJob {
  * a tenant jobs go by priority, then `available_at`. A claimed job's `available_at` becomes the end of
  * its lease. Its step is marked running and its run started, unless a completing transaction holds
  * them (the completion then sets their state).
+ * Also returns when the earliest job left in the queue is due (a retry, a wait's end, a lease), which
+ * may lie in the past (a job claimed by another worker right now, or due since the claim looked).
  * System path: the queue is shared by every tenant. Cost depends on the number of tenants with work
  * and the batch, not on the backlog.
  */
 export async function claimJobs(
   tx: Tx,
   args: { limit: number; leaseMs: number; workerId: string },
-): Promise<ClaimedJob[]> {
-  const { rows } = await tx.query<ClaimedJob>(
-    `WITH ready AS (
+): Promise<{ jobs: ClaimedJob[]; nextDue: number | undefined }> {
+  const { rows } = await tx.query<{ jobs: ClaimedJob[]; due: Date | null }>({
+    name: 'aiq_claim_jobs',
+    text: `WITH ready AS (
        SELECT q.tenant_id, top.priority, q.served_at
          FROM queue_tenants q
          CROSS JOIN LATERAL (
@@ -72,9 +75,14 @@ export async function claimJobs(
                   FOR UPDATE SKIP LOCKED) o
         WHERE r.tenant_id = o.tenant_id AND r.id = o.id
      )
-     SELECT tenant_id AS "tenantId", id::text AS id, run_id AS "runId", kind, scope, node_id AS "nodeId", attempt, claims
-       FROM claimed`,
-    [args.limit, args.leaseMs, args.workerId],
-  );
-  return rows;
+     SELECT coalesce((SELECT json_agg(json_build_object(
+                'tenantId', c.tenant_id, 'id', c.id::text, 'runId', c.run_id, 'kind', c.kind, 'scope', c.scope,
+                'nodeId', c.node_id, 'attempt', c.attempt, 'claims', c.claims)) FROM claimed c), '[]') AS jobs,
+            (SELECT j.available_at FROM jobs j
+              WHERE NOT EXISTS (SELECT 1 FROM claimed c WHERE c.tenant_id = j.tenant_id AND c.id = j.id)
+              ORDER BY j.available_at LIMIT 1) AS due`,
+    values: [args.limit, args.leaseMs, args.workerId],
+  });
+  const row = rows[0];
+  return { jobs: row?.jobs ?? [], nextDue: row?.due?.getTime() };
 }

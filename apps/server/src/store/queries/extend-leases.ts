@@ -6,10 +6,11 @@ export async function extendLeases(
   args: { workerId: string; jobIds: readonly string[]; leaseMs: number },
 ): Promise<number> {
   if (args.jobIds.length === 0) return 0;
-  const { rowCount } = await tx.query(
-    `UPDATE jobs SET available_at = now() + $3 * interval '1 millisecond'
+  const { rowCount } = await tx.query({
+    name: 'aiq_extend_leases',
+    text: `UPDATE jobs SET available_at = now() + $3 * interval '1 millisecond'
       WHERE id = ANY($2::bigint[]) AND locked_by = $1`,
-    [args.workerId, args.jobIds, args.leaseMs],
-  );
+    values: [args.workerId, args.jobIds, args.leaseMs],
+  });
   return rowCount ?? 0;
 }

@@ -18,12 +18,13 @@ export interface NewRun {
  * returns the id of the first run instead (`created: false`).
  */
 export async function insertRun(tx: Tx, run: NewRun): Promise<{ id: string; created: boolean }> {
-  const { rows } = await tx.query<{ id: string }>(
-    `INSERT INTO runs (tenant_id, id, workflow_id, version, status, priority, trigger, input, idempotency_key, deadline_at)
+  const { rows } = await tx.query<{ id: string }>({
+    name: 'aiq_insert_run',
+    text: `INSERT INTO runs (tenant_id, id, workflow_id, version, status, priority, trigger, input, idempotency_key, deadline_at)
      VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, to_timestamp($9::double precision / 1000))
      ON CONFLICT (tenant_id, workflow_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING id`,
-    [
+    values: [
       run.tenantId,
       run.id,
       run.workflowId,
@@ -34,7 +35,7 @@ export async function insertRun(tx: Tx, run: NewRun): Promise<{ id: string; crea
       run.idempotencyKey ?? null,
       run.deadlineAt ?? null,
     ],
-  );
+  });
   if (rows[0]) return { id: rows[0].id, created: true };
   const existing = await tx.query<{ id: string }>(
     'SELECT id FROM runs WHERE tenant_id = $1 AND workflow_id = $2 AND idempotency_key = $3',

@@ -19,12 +19,13 @@ export async function loadRunsSteps(
     error: StepError | null;
     item_count: number | null;
     concurrency: number | null;
-  }>(
-    `SELECT DISTINCT ON (run_id, scope, node_id) run_id, scope, node_id, attempt, status, port, output, error, item_count, concurrency
+  }>({
+    name: 'aiq_load_runs_steps',
+    text: `SELECT DISTINCT ON (run_id, scope, node_id) run_id, scope, node_id, attempt, status, port, output, error, item_count, concurrency
        FROM steps WHERE tenant_id = $1 AND run_id = ANY($2::uuid[])
       ORDER BY run_id, scope, node_id, attempt DESC`,
-    [args.tenantId, args.runIds],
-  );
+    values: [args.tenantId, args.runIds],
+  });
   for (const r of rows) {
     const step: StepState = { scope: r.scope, nodeId: r.node_id, status: r.status, attempt: r.attempt };
     if (r.output !== null) step.output = r.output;
