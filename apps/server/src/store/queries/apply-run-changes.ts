@@ -80,19 +80,22 @@ export async function applyRunChanges(
   args: { tenantId: string; changes: RunChanges; worker?: { id: string; leaseMs: number } | undefined },
 ): Promise<ClaimedJob[]> {
   const { records: r, cancels: c, steps: s, jobs: j, ends: e, statuses: st } = args.changes;
-  const { rows } = await tx.query<{
-    id: string;
-    run_id: string;
-    kind: JobKind;
-    scope: string;
-    node_id: string;
-    attempt: number;
-  }>({
-    name: 'aiq_apply_run_changes',
-    text: `WITH rec AS (
-       SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::int[], $6::text[], $7::jsonb[], $8::jsonb[], $9::text[], $10::int[], $11::int[], $12::bool[])
+  const values: unknown[] = [args.tenantId];
+  const $ = (value: unknown): string => `$${values.push(value)}`;
+  // Only the parts that have rows are sent: a smaller statement plans faster.
+  const parts: string[] = [
+    `rec AS (
+       SELECT * FROM unnest(${$(r.map((x) => x.runId))}::uuid[], ${$(r.map((x) => x.scope))}::text[],
+                            ${$(r.map((x) => x.nodeId))}::text[], ${$(r.map((x) => x.attempt))}::int[],
+                            ${$(r.map((x) => x.status))}::text[], ${$(r.map((x) => json(x.output)))}::jsonb[],
+                            ${$(r.map((x) => json(x.error)))}::jsonb[], ${$(r.map((x) => x.port ?? null))}::text[],
+                            ${$(r.map((x) => x.itemCount ?? null))}::int[], ${$(r.map((x) => x.concurrency ?? null))}::int[],
+                            ${$(r.map((x) => x.keepOutput === true))}::bool[])
          AS v(run_id, scope, node_id, attempt, status, output, error, port, item_count, concurrency, keep_output)
-     ), recorded AS (
+     )`,
+  ];
+  if (r.length > 0) {
+    parts.push(`recorded AS (
        UPDATE steps s SET status = v.status, output = CASE WHEN v.keep_output THEN s.output ELSE v.output END,
               error = v.error, port = v.port, item_count = v.item_count, concurrency = v.concurrency,
               started_at = coalesce(s.started_at, now()),
@@ -100,8 +103,12 @@ export async function applyRunChanges(
          FROM rec v
         WHERE s.tenant_id = $1 AND s.run_id = v.run_id AND s.scope = v.scope AND s.node_id = v.node_id
           AND s.attempt = v.attempt AND s.status IN ('pending', 'running', 'waiting')
-     ), can AS (
-       SELECT * FROM unnest($13::uuid[], $14::text[], $15::text[]) AS t(run_id, scope, node_id)
+     )`);
+  }
+  if (c.length > 0) {
+    parts.push(`can AS (
+       SELECT * FROM unnest(${$(c.map((x) => x.runId))}::uuid[], ${$(c.map((x) => x.scope))}::text[],
+                            ${$(c.map((x) => x.nodeId))}::text[]) AS t(run_id, scope, node_id)
      ), cancelled AS (
        UPDATE steps s SET status = 'cancelled', finished_at = now() FROM can t
         WHERE s.tenant_id = $1 AND s.run_id = t.run_id AND s.scope = t.scope AND s.node_id = t.node_id
@@ -110,14 +117,24 @@ export async function applyRunChanges(
      ), cancelled_jobs AS (
        DELETE FROM jobs x USING can t
         WHERE x.tenant_id = $1 AND x.run_id = t.run_id AND x.scope = t.scope AND x.node_id = t.node_id AND x.kind <> 'deadline'
-     ), new_steps AS (
+     )`);
+  }
+  if (s.length > 0) {
+    parts.push(`new_steps AS (
        INSERT INTO steps (tenant_id, run_id, scope, node_id, attempt, status, started_at, finished_at)
        SELECT $1, n.run_id, n.scope, n.node_id, n.attempt, n.status,
               CASE WHEN n.status = 'running' THEN now() END,
               CASE WHEN n.status IN ('skipped', 'cancelled') THEN now() END
-         FROM unnest($16::uuid[], $17::text[], $18::text[], $19::int[], $20::text[]) AS n(run_id, scope, node_id, attempt, status)
-     ), ends AS (
-       SELECT * FROM unnest($29::uuid[], $30::text[], $31::jsonb[], $32::jsonb[]) AS d(run_id, status, output, error)
+         FROM unnest(${$(s.map((x) => x.runId))}::uuid[], ${$(s.map((x) => x.scope))}::text[], ${$(s.map((x) => x.nodeId))}::text[],
+                     ${$(s.map((x) => x.attempt))}::int[], ${$(s.map((x) => x.status))}::text[])
+              AS n(run_id, scope, node_id, attempt, status)
+     )`);
+  }
+  if (e.length > 0) {
+    parts.push(`ends AS (
+       SELECT * FROM unnest(${$(e.map((x) => x.runId))}::uuid[], ${$(e.map((x) => x.status))}::text[],
+                            ${$(e.map((x) => json(x.output)))}::jsonb[], ${$(e.map((x) => json(x.error)))}::jsonb[])
+         AS d(run_id, status, output, error)
      ), ended AS (
        UPDATE runs x SET status = d.status, output = d.output, error = d.error, finished_at = now()
          FROM ends d WHERE x.tenant_id = $1 AND x.id = d.run_id
@@ -127,62 +144,44 @@ export async function applyRunChanges(
           AND NOT EXISTS (SELECT 1 FROM rec v WHERE v.run_id = s.run_id AND v.scope = s.scope AND v.node_id = s.node_id AND v.attempt = s.attempt)
      ), ended_jobs AS (
        DELETE FROM jobs x WHERE x.tenant_id = $1 AND x.run_id IN (SELECT run_id FROM ends)
-     ), statuses AS (
+     )`);
+  }
+  if (st.length > 0) {
+    parts.push(`statuses AS (
        UPDATE runs x SET status = u.status,
               started_at = CASE WHEN u.status = 'running' THEN coalesce(x.started_at, now()) ELSE x.started_at END
-         FROM unnest($33::uuid[], $34::text[]) AS u(run_id, status) WHERE x.tenant_id = $1 AND x.id = u.run_id
-     )
-     INSERT INTO jobs (tenant_id, run_id, kind, scope, node_id, attempt, priority, available_at, locked_by, claims)
-     SELECT $1, q.run_id, q.kind, q.scope, q.node_id, q.attempt, q.priority,
-            CASE WHEN q.taken THEN now() + $36 * interval '1 millisecond'
-                 ELSE coalesce(to_timestamp(q.available_at / 1000), now()) END,
-            CASE WHEN q.taken THEN $35 END,
-            CASE WHEN q.taken THEN 1 ELSE 0 END
-       FROM unnest($21::uuid[], $22::text[], $23::text[], $24::text[], $25::int[], $26::smallint[], $27::double precision[], $28::bool[])
-            AS q(run_id, kind, scope, node_id, attempt, priority, available_at, taken)
-     ON CONFLICT (tenant_id, run_id, kind, scope, node_id, attempt) DO NOTHING
-     RETURNING id::text AS id, run_id, kind, scope, node_id, attempt, locked_by = $35 AS taken`,
-    values: [
-      args.tenantId,
-      r.map((x) => x.runId),
-      r.map((x) => x.scope),
-      r.map((x) => x.nodeId),
-      r.map((x) => x.attempt),
-      r.map((x) => x.status),
-      r.map((x) => json(x.output)),
-      r.map((x) => json(x.error)),
-      r.map((x) => x.port ?? null),
-      r.map((x) => x.itemCount ?? null),
-      r.map((x) => x.concurrency ?? null),
-      r.map((x) => x.keepOutput === true),
-      c.map((x) => x.runId),
-      c.map((x) => x.scope),
-      c.map((x) => x.nodeId),
-      s.map((x) => x.runId),
-      s.map((x) => x.scope),
-      s.map((x) => x.nodeId),
-      s.map((x) => x.attempt),
-      s.map((x) => x.status),
-      j.map((x) => x.runId),
-      j.map((x) => x.kind),
-      j.map((x) => x.scope),
-      j.map((x) => x.nodeId),
-      j.map((x) => x.attempt),
-      j.map((x) => x.priority),
-      j.map((x) => x.availableAt ?? null),
-      j.map((x) => x.taken === true),
-      e.map((x) => x.runId),
-      e.map((x) => x.status),
-      e.map((x) => json(x.output)),
-      e.map((x) => json(x.error)),
-      st.map((x) => x.runId),
-      st.map((x) => x.status),
-      args.worker?.id ?? null,
-      args.worker?.leaseMs ?? 0,
-    ],
-  });
+         FROM unnest(${$(st.map((x) => x.runId))}::uuid[], ${$(st.map((x) => x.status))}::text[]) AS u(run_id, status)
+        WHERE x.tenant_id = $1 AND x.id = u.run_id
+     )`);
+  }
+  const worker = j.length === 0 ? '' : $(args.worker?.id ?? null);
+  const main =
+    j.length === 0
+      ? `SELECT NULL::text AS id, NULL::uuid AS run_id, NULL::text AS kind, NULL::text AS scope, NULL::text AS node_id,
+                NULL::int AS attempt, false AS taken WHERE false`
+      : `INSERT INTO jobs (tenant_id, run_id, kind, scope, node_id, attempt, priority, available_at, locked_by, claims)
+         SELECT $1, q.run_id, q.kind, q.scope, q.node_id, q.attempt, q.priority,
+                CASE WHEN q.taken THEN now() + ${$(args.worker?.leaseMs ?? 0)} * interval '1 millisecond'
+                     ELSE coalesce(to_timestamp(q.available_at / 1000), now()) END,
+                CASE WHEN q.taken THEN ${worker}::text END,
+                CASE WHEN q.taken THEN 1 ELSE 0 END
+           FROM unnest(${$(j.map((x) => x.runId))}::uuid[], ${$(j.map((x) => x.kind))}::text[], ${$(j.map((x) => x.scope))}::text[],
+                       ${$(j.map((x) => x.nodeId))}::text[], ${$(j.map((x) => x.attempt))}::int[], ${$(j.map((x) => x.priority))}::smallint[],
+                       ${$(j.map((x) => x.availableAt ?? null))}::double precision[], ${$(j.map((x) => x.taken === true))}::bool[])
+                AS q(run_id, kind, scope, node_id, attempt, priority, available_at, taken)
+         ON CONFLICT (tenant_id, run_id, kind, scope, node_id, attempt) DO NOTHING
+         RETURNING id::text AS id, run_id, kind, scope, node_id, attempt, locked_by = ${worker}::text AS taken`;
+  const { rows } = await tx.query<{
+    id: string;
+    run_id: string;
+    kind: JobKind;
+    scope: string;
+    node_id: string;
+    attempt: number;
+    taken: boolean | null;
+  }>(`WITH ${parts.join(', ')} ${main}`, values);
   return rows
-    .filter((row) => (row as unknown as { taken: boolean | null }).taken === true)
+    .filter((row) => row.taken === true)
     .map((row) => ({
       tenantId: args.tenantId,
       id: row.id,
