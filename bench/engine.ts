@@ -20,7 +20,7 @@ import { ensureTenant } from '../apps/server/src/tenancy/ensure-tenant';
 import { saveWorkflowByName } from '../apps/server/src/workflows/save-workflow-by-name';
 import { createBenchDatabase, percentile } from './bench-database';
 
-const CONCURRENCY = 16;
+const CONCURRENCY = Number(process.env.AIQ_WORKER_CONCURRENCY ?? 16);
 
 function chain(name: string, length: number): WorkflowDefinition {
   return {
@@ -42,7 +42,7 @@ function chain(name: string, length: number): WorkflowDefinition {
 export async function run(args: string[]): Promise<void> {
   const runsIndex = args.indexOf('--runs');
   const runs = runsIndex >= 0 ? Number(args[runsIndex + 1]) : 1_000;
-  const bench = await createBenchDatabase(CONCURRENCY + 8);
+  const bench = await createBenchDatabase(24);
   const { db } = bench;
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => {

@@ -47,7 +47,7 @@ export async function runCommand(args: RunCommandArgs, config: Config, out: Out)
   const platform = await openPlatform({
     config,
     logger,
-    maxConnections: Math.min(20, config.workerConcurrency + 4),
+    maxConnections: 16,
   });
   const worker = platform.engine.createWorker({
     workerId: `cli-${hostname()}-${process.pid}`,

@@ -26,7 +26,7 @@ export async function startCommand(
     config,
     logger,
     observer: metrics.observer,
-    maxConnections: config.workerConcurrency + 8,
+    maxConnections: 24,
   });
   const open = platform;
   let worker: Worker | undefined;
