@@ -1,6 +1,8 @@
 import { newId } from '../lib/ids';
 import type { Database } from '../store/database';
 import { insertRun } from '../store/queries/insert-run';
+import { takeSlots } from '../store/queries/take-slots';
+import { slotLimits, tenantConcurrencyQuota } from './admission';
 import { PRIORITY_RANK } from './priority';
 import { decideRun } from './run-decision';
 import { RunMutations } from './run-mutations';
@@ -28,6 +30,11 @@ export async function startRun(
   const deadlineAt = workflow.runTimeoutMs === undefined ? undefined : now + workflow.runTimeoutMs;
   const { tenantId } = request;
   return deps.db.withTenant(tenantId, async (tx) => {
+    const limits = slotLimits({
+      tenantQuota: await tenantConcurrencyQuota(tx, tenantId),
+      workflowId: request.workflowId,
+      workflow,
+    });
     const { id: runId, created } = await insertRun(tx, {
       tenantId,
       id: newId(),
@@ -38,17 +45,24 @@ export async function startRun(
       input: request.input ?? null,
       idempotencyKey: request.idempotencyKey,
       deadlineAt,
+      slotKeys: limits.map((l) => l.key),
     });
     if (!created) return { runId, created };
     const mutations = new RunMutations();
-    decideRun({
-      runId,
-      priority,
-      workflow: workflow.compiled,
-      state: { steps: [] },
-      currentStatus: 'queued',
-      mutations,
-    });
+    // A run limited by a concurrency limit with no free slot waits, queued, until a slot frees.
+    const admitted = limits.length === 0 || (await takeSlots(tx, { tenantId, limits }));
+    if (limits.length > 0 && admitted) {
+      await tx.query('UPDATE runs SET admitted = true WHERE tenant_id = $1 AND id = $2', [tenantId, runId]);
+    }
+    if (admitted)
+      decideRun({
+        runId,
+        priority,
+        workflow: workflow.compiled,
+        state: { steps: [] },
+        currentStatus: 'queued',
+        mutations,
+      });
     if (deadlineAt !== undefined) {
       mutations.jobs.push({
         runId,

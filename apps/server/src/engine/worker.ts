@@ -4,6 +4,7 @@ import type { Database } from '../store/database';
 import { type ClaimedJob, claimJobs } from '../store/queries/claim-jobs';
 import { extendLeases } from '../store/queries/extend-leases';
 import { loadRunContexts, type RunContext } from '../store/queries/load-run-contexts';
+import { admitQueuedRuns } from './admission';
 import { completeBatch, type JobResult } from './completion-batch';
 import { CompletionBatcher, type ItemResult } from './completion-batcher';
 import type { EngineObserver } from './engine-observer';
@@ -53,6 +54,7 @@ export class Worker {
   private readonly inFlight = new Map<string, InFlight>();
   private readonly leaseMs: number;
   private readonly batcher: CompletionBatcher;
+  private readonly deps: { db: Database; workflows: WorkflowCache; workerId: string; leaseMs: number };
   private listener: pg.Client | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
   private wakeTimer: NodeJS.Timeout | undefined;
@@ -69,6 +71,7 @@ export class Worker {
       workerId: options.workerId,
       leaseMs: this.leaseMs,
     };
+    this.deps = deps;
     this.batcher = new CompletionBatcher({
       complete: (tenantId, items) => completeBatch(deps, tenantId, items),
     });
@@ -199,6 +202,10 @@ export class Worker {
 
   private async perform(entry: InFlight): Promise<ItemResult> {
     const { job } = entry;
+    if (job.kind === 'admit') {
+      const admitted = await admitQueuedRuns(this.deps, job);
+      return { recorded: true, readyJobs: admitted, ended: [], taken: [] };
+    }
     const started = performance.now();
     const result = await this.resultOf(entry);
     // After a long inline chain, the next steps go through the queue and share it fairly.

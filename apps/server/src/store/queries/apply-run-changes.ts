@@ -2,7 +2,7 @@ import type { RunStatus, StepError, StepStatus } from '@automateiq/core';
 import type { Tx } from '../database';
 import type { ClaimedJob } from './claim-jobs';
 
-export type JobKind = 'step' | 'resume' | 'deadline';
+export type JobKind = 'step' | 'resume' | 'deadline' | 'admit';
 
 /** The result of one step attempt. */
 export interface StepAttemptRecord {
@@ -80,6 +80,7 @@ export async function applyRunChanges(
   args: { tenantId: string; changes: RunChanges; worker?: { id: string; leaseMs: number } | undefined },
 ): Promise<ClaimedJob[]> {
   const { records: r, cancels: c, steps: s, jobs: j, ends: e, statuses: st } = args.changes;
+  if ([r, c, s, j, e, st].every((part) => part.length === 0)) return [];
   const values: unknown[] = [args.tenantId];
   const $ = (value: unknown): string => `$${values.push(value)}`;
   // Only the parts that have rows are sent: a smaller statement plans faster.
@@ -144,6 +145,25 @@ export async function applyRunChanges(
           AND NOT EXISTS (SELECT 1 FROM rec v WHERE v.run_id = s.run_id AND v.scope = s.scope AND v.node_id = s.node_id AND v.attempt = s.attempt)
      ), ended_jobs AS (
        DELETE FROM jobs x WHERE x.tenant_id = $1 AND x.run_id IN (SELECT run_id FROM ends)
+     ), freed AS (
+       SELECT key, count(*)::int AS n
+         FROM runs r CROSS JOIN LATERAL unnest(r.slot_keys) AS key
+        WHERE r.tenant_id = $1 AND r.id IN (SELECT run_id FROM ends) AND r.admitted
+          AND r.status NOT IN ('succeeded', 'failed', 'cancelled')
+        GROUP BY key
+     ), freed_locked AS (
+       SELECT cs.key FROM concurrency_slots cs WHERE cs.tenant_id = $1 AND cs.key IN (SELECT key FROM freed)
+        ORDER BY cs.key FOR UPDATE
+     ), released AS (
+       UPDATE concurrency_slots cs SET active = greatest(cs.active - f.n, 0)
+         FROM freed f JOIN freed_locked l USING (key) WHERE cs.tenant_id = $1 AND cs.key = f.key
+     ), admit_jobs AS (
+       -- Runs waiting for the freed slots are admitted by an admit job (see admission.ts).
+       INSERT INTO jobs (tenant_id, run_id, kind, priority)
+       SELECT $1, r.id, 'admit', r.priority FROM runs r
+        WHERE r.tenant_id = $1 AND r.id IN (SELECT run_id FROM ends) AND r.admitted AND cardinality(r.slot_keys) > 0
+          AND r.status NOT IN ('succeeded', 'failed', 'cancelled')
+       ON CONFLICT DO NOTHING
      )`);
   }
   if (st.length > 0) {

@@ -11,6 +11,8 @@ export interface NewRun {
   idempotencyKey?: string | undefined;
   /** Epoch ms after which the run fails with RUN_TIMEOUT. */
   deadlineAt?: number | undefined;
+  /** Keys of the concurrency slots the run needs; the run is inserted not admitted when there are any. */
+  slotKeys?: readonly string[] | undefined;
 }
 
 /**
@@ -20,8 +22,9 @@ export interface NewRun {
 export async function insertRun(tx: Tx, run: NewRun): Promise<{ id: string; created: boolean }> {
   const { rows } = await tx.query<{ id: string }>({
     name: 'aiq_insert_run',
-    text: `INSERT INTO runs (tenant_id, id, workflow_id, version, status, priority, trigger, input, idempotency_key, deadline_at)
-     VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, to_timestamp($9::double precision / 1000))
+    text: `INSERT INTO runs (tenant_id, id, workflow_id, version, status, priority, trigger, input, idempotency_key, deadline_at,
+                      slot_keys, admitted)
+     VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, to_timestamp($9::double precision / 1000), $10, cardinality($10::text[]) = 0)
      ON CONFLICT (tenant_id, workflow_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING id`,
     values: [
@@ -34,6 +37,7 @@ export async function insertRun(tx: Tx, run: NewRun): Promise<{ id: string; crea
       JSON.stringify(run.input ?? null),
       run.idempotencyKey ?? null,
       run.deadlineAt ?? null,
+      run.slotKeys ?? [],
     ],
   });
   if (rows[0]) return { id: rows[0].id, created: true };

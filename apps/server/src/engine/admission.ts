@@ -1,0 +1,90 @@
+import type { Database, Tx } from '../store/database';
+import type { ClaimedJob } from '../store/queries/claim-jobs';
+import { takeJobsAndLockRuns } from '../store/queries/lock-runs';
+import type { SlotLimit } from '../store/queries/take-slots';
+import { takeSlots } from '../store/queries/take-slots';
+import { decideRun } from './run-decision';
+import { RunMutations } from './run-mutations';
+import type { LoadedWorkflow, WorkflowCache } from './workflow-cache';
+
+/** Slot key of the tenant-wide limit (the tenant's `concurrentRuns` quota). */
+export const TENANT_SLOT = 'tenant';
+
+/** The concurrency limits that apply to a run of this workflow (none: it runs at once). */
+export function slotLimits(args: {
+  tenantQuota: number | undefined;
+  workflowId: string;
+  workflow: LoadedWorkflow;
+}): SlotLimit[] {
+  const limits: SlotLimit[] = [];
+  if (args.tenantQuota !== undefined) limits.push({ key: TENANT_SLOT, limit: args.tenantQuota });
+  const own = args.workflow.definition.settings?.concurrency;
+  if (own !== undefined) limits.push({ key: `workflow:${args.workflowId}`, limit: own });
+  return limits;
+}
+
+/** The tenant's `concurrentRuns` quota, if it has one. */
+export async function tenantConcurrencyQuota(tx: Tx, tenantId: string): Promise<number | undefined> {
+  const { rows } = await tx.query<{ quota: number | null }>(
+    "SELECT (quotas->>'concurrentRuns')::int AS quota FROM tenants WHERE id = $1",
+    [tenantId],
+  );
+  return rows[0]?.quota ?? undefined;
+}
+
+/**
+ * An `admit` job: a run that held slots ended, so queued runs of the tenant that wait for slots are
+ * admitted, by priority then age, as far as their limits allow: each takes its slots and its first
+ * steps are enqueued. Returns how many were admitted.
+ */
+export async function admitQueuedRuns(
+  deps: { db: Database; workflows: WorkflowCache; workerId: string },
+  job: ClaimedJob,
+): Promise<number> {
+  const { tenantId } = job;
+  return deps.db.withTenant(tenantId, async (tx) => {
+    const { taken } = await takeJobsAndLockRuns(tx, { tenantId, jobIds: [job.id], workerId: deps.workerId });
+    if (!taken.has(job.id)) return 0;
+    const quota = await tenantConcurrencyQuota(tx, tenantId);
+    const { rows: waiting } = await tx.query<{
+      id: string;
+      workflow_id: string;
+      version: number;
+      priority: number;
+    }>(
+      `SELECT id, workflow_id, version, priority FROM runs
+        WHERE tenant_id = $1 AND NOT admitted AND status = 'queued'
+        ORDER BY priority DESC, created_at LIMIT 50 FOR UPDATE SKIP LOCKED`,
+      [tenantId],
+    );
+    const mutations = new RunMutations();
+    let admitted = 0;
+    for (const run of waiting) {
+      const workflow = await deps.workflows.get(
+        { tenantId, workflowId: run.workflow_id, version: run.version },
+        tx,
+      );
+      const limits = slotLimits({ tenantQuota: quota, workflowId: run.workflow_id, workflow });
+      if (!(await takeSlots(tx, { tenantId, limits }))) continue;
+      await tx.query('UPDATE runs SET admitted = true, slot_keys = $3 WHERE tenant_id = $1 AND id = $2', [
+        tenantId,
+        run.id,
+        limits.map((l) => l.key),
+      ]);
+      decideRun({
+        runId: run.id,
+        priority: run.priority,
+        workflow: workflow.compiled,
+        state: { steps: [] },
+        currentStatus: 'queued',
+        mutations,
+      });
+      admitted++;
+    }
+    if (admitted > 0) {
+      await mutations.apply(tx, { tenantId });
+      await tx.query("SELECT pg_notify('aiq_jobs', '')");
+    }
+    return admitted;
+  });
+}
