@@ -175,7 +175,6 @@ export async function applyRunChanges(
      )`);
   }
   const worker = j.length === 0 ? '' : $(args.worker?.id ?? null);
-  const shape = [r, c, s, e, st, j].map((part) => (part.length > 0 ? 1 : 0)).join('');
   const main =
     j.length === 0
       ? `SELECT NULL::text AS id, NULL::uuid AS run_id, NULL::text AS kind, NULL::text AS scope, NULL::text AS node_id,
