@@ -35,12 +35,15 @@ export class Database {
       connectionString: options.url,
       application_name: options.applicationName ?? 'automateiq',
     };
-    // Every session starts as its role; neither can be left by a statement of a request.
-    this.pool = new pg.Pool({ ...common, max: options.maxConnections ?? 20, options: '-c role=aiq_app' });
+    // Every session starts as its role. Statements are planned for their actual parameters each time:
+    // a generic plan cached while the history tables were small would scan a tenant's whole history
+    // once they are large (seen: 15 ms instead of 0.5 ms per batch).
+    const session = '-c plan_cache_mode=force_custom_plan';
+    this.pool = new pg.Pool({ ...common, max: options.maxConnections ?? 20, options: `-c role=aiq_app ${session}` });
     this.systemPool = new pg.Pool({
       ...common,
       max: options.maxSystemConnections ?? 4,
-      options: '-c role=aiq_system',
+      options: `-c role=aiq_system ${session}`,
     });
     // An idle client's error (e.g. the server restarted) must not crash the process; the pool drops it.
     this.pool.on('error', () => {});
