@@ -39,7 +39,11 @@ export class Database {
     // a generic plan cached while the history tables were small would scan a tenant's whole history
     // once they are large (seen: 15 ms instead of 0.5 ms per batch).
     const session = '-c plan_cache_mode=force_custom_plan';
-    this.pool = new pg.Pool({ ...common, max: options.maxConnections ?? 20, options: `-c role=aiq_app ${session}` });
+    this.pool = new pg.Pool({
+      ...common,
+      max: options.maxConnections ?? 20,
+      options: `-c role=aiq_app ${session}`,
+    });
     this.systemPool = new pg.Pool({
       ...common,
       max: options.maxSystemConnections ?? 4,
