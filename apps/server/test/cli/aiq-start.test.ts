@@ -25,7 +25,7 @@ function freePort(): Promise<number> {
 /** `aiq start` in a child process, with the embedded PostgreSQL in `dataDir` (no DATABASE_URL). */
 async function start(dataDir: string): Promise<{ child: ChildProcess; port: number; output: () => string }> {
   const port = await freePort();
-  const env = { ...process.env, AIQ_DATA_DIR: dataDir, PORT: String(port) };
+  const env: NodeJS.ProcessEnv = { ...process.env, AIQ_DATA_DIR: dataDir, PORT: String(port) };
   delete env.DATABASE_URL;
   const child = spawn(process.execPath, [AIQ, 'start'], {
     cwd: REPO_ROOT,
