@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import type { CompiledGraph, CompiledWorkflow } from './graph';
 import { compileWorkflow, graphOfScope, itemScope } from './graph';
 import type {
@@ -11,21 +10,10 @@ import type {
   RunState,
   StepState,
 } from './model';
-import type { NodeTypeRegistry, NodeTypeSpec } from './node-type';
 import { applyActions, isTerminalStep, plan } from './planner';
+import { testRegistry } from './test-registry';
 
-const specs: NodeTypeSpec[] = [
-  { type: 'transform', params: z.object({ value: z.unknown() }) },
-  { type: 'flow.if', params: z.object({ condition: z.unknown() }), ports: () => ['true', 'false'] },
-  { type: 'flow.return', params: z.object({ value: z.unknown() }) },
-  {
-    type: 'flow.forEach',
-    params: z.object({ items: z.unknown(), concurrency: z.number().optional(), do: z.unknown() }),
-    rawParams: ['do'],
-    subgraphParam: 'do',
-  },
-];
-const registry: NodeTypeRegistry = new Map(specs.map((spec) => [spec.type, spec]));
+const registry = testRegistry;
 
 // ---------------------------------------------------------------------------------------------
 // Random definitions: edges only from a lower to a higher index, so every graph is acyclic.

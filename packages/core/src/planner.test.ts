@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { z } from 'zod';
 import type { CompiledWorkflow } from './graph';
 import { compileWorkflow } from './graph';
 import type { EdgeDefinition, NodeDefinition, PlanAction, RunState, StepState } from './model';
-import type { NodeTypeRegistry, NodeTypeSpec } from './node-type';
 import { applyActions, plan, scopeOutcome } from './planner';
+import { testRegistry } from './test-registry';
 
-const specs: NodeTypeSpec[] = [
-  { type: 'transform', params: z.object({ value: z.unknown() }) },
-  { type: 'flow.if', params: z.object({ condition: z.unknown() }), ports: () => ['true', 'false'] },
-  { type: 'flow.return', params: z.object({ value: z.unknown() }) },
-  {
-    type: 'flow.forEach',
-    params: z.object({ items: z.unknown(), concurrency: z.number().optional(), do: z.unknown() }),
-    rawParams: ['do'],
-    subgraphParam: 'do',
-  },
-];
-const registry: NodeTypeRegistry = new Map(specs.map((spec) => [spec.type, spec]));
+const registry = testRegistry;
 
 const node = (id: string, type = 'transform'): NodeDefinition => ({ id, type });
 const forEach = (id: string, nodes: NodeDefinition[], edges: EdgeDefinition[] = []): NodeDefinition => ({

@@ -20,14 +20,16 @@ export async function startCommand(
   config: Config,
 ): Promise<void> {
   const logger = createLogger(config.logLevel);
-  let platform: Platform | undefined;
-  const metrics = createMetrics({ db: () => platform?.db });
-  platform = await openPlatform({
+  // The metrics read the queue through the platform's database, which opens after they exist.
+  const opened: { platform?: Platform } = {};
+  const metrics = createMetrics({ db: () => opened.platform?.db });
+  const platform = await openPlatform({
     config,
     logger,
     observer: metrics.observer,
     maxConnections: 24,
   });
+  opened.platform = platform;
   const open = platform;
   let worker: Worker | undefined;
   if (args.role === 'all' || args.role === 'worker') {

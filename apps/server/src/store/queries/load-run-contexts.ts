@@ -1,19 +1,11 @@
-import type { RunStatus, StepState } from '@automateiq/core';
+import type { StepState } from '@automateiq/core';
 import type { Tx } from '../database';
 import { loadRunsSteps } from './load-runs-steps';
+import type { RunHead } from './lock-runs';
 
-export interface RunContext {
-  id: string;
-  workflowId: string;
-  version: number;
-  status: RunStatus;
-  priority: number;
-  input: unknown;
-  trigger: Record<string, unknown>;
-  startedAt: Date | null;
-  /** The revision of the run's steps that `steps` shows. */
-  revision: number;
-  /** Latest attempt of every step. */
+/** A run as a worker performs its steps: its head (see `RunHead`) and the latest attempt of every step. */
+export interface RunContext extends RunHead {
+  /** Latest attempt of every step, as of `revision`. */
   steps: StepState[];
 }
 

@@ -10,7 +10,7 @@ export interface RunHead {
   input: unknown;
   trigger: Record<string, unknown>;
   startedAt: Date | null;
-  /** The revision of the run's steps before this change (see `lockRuns`). */
+  /** The revision of the run's steps (from `lockRuns`: the one before this change). */
   revision: number;
 }
 
