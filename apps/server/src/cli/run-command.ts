@@ -4,6 +4,7 @@ import { builtInConnectors, closeCodeSandboxPool, createConnectorRegistry } from
 import { formatDuration, formatIssue } from '@automateiq/core';
 import type { Config } from '../config';
 import { workflowKey } from '../engine/workflow-cache';
+import { onShutdown } from '../lifecycle/on-shutdown';
 import { createLogger } from '../observability/logger';
 import { openPlatform } from '../platform';
 import { getRun } from '../store/queries/get-run';
@@ -59,6 +60,11 @@ export async function runCommand(args: RunCommandArgs, config: Config, out: Out)
     const saved = await saveWorkflowByName(platform.db, { tenantId, definition: loaded.definition });
     platform.engine.workflows.remember(workflowKey({ tenantId, ...saved }), loaded.definition);
     await worker.start();
+    // Ctrl-C stops the worker and the embedded database in order; the run goes on in the next worker.
+    onShutdown(async () => {
+      await worker.stop(1_000);
+      await Promise.all([platform.close(), closeCodeSandboxPool()]);
+    });
     const { runId } = await platform.engine.startRun({
       tenantId,
       ...saved,

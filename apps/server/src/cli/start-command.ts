@@ -3,6 +3,7 @@ import { closeCodeSandboxPool, startCodeSandboxPool } from '@automateiq/connecto
 import type { Config } from '../config';
 import type { Worker } from '../engine';
 import { createHealthServer } from '../http/health-server';
+import { onShutdown } from '../lifecycle/on-shutdown';
 import { createLogger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
 import { openPlatform, type Platform } from '../platform';
@@ -56,16 +57,10 @@ export async function startCommand(
   );
   process.stderr.write(`AutomateIQ is up on http://${config.host}:${port} (role ${args.role})\n`);
 
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) return;
-    stopping = true;
+  onShutdown(async (signal) => {
     logger.info({ signal }, 'stopping');
     await Promise.all([server.close(), worker?.stop()]);
     await closeCodeSandboxPool();
     await open.close();
-    process.exit(0);
-  };
-  process.once('SIGINT', () => void stop('SIGINT'));
-  process.once('SIGTERM', () => void stop('SIGTERM'));
+  });
 }

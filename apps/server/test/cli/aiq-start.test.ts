@@ -96,7 +96,7 @@ describe('aiq start with the embedded PostgreSQL', () => {
     expect(Date.now() - began).toBeLessThan(15_000);
     expect(second.output()).not.toContain('database migrated');
     expect((await fetch(`http://127.0.0.1:${second.port}/readyz`)).status).toBe(200);
-    expect(await stop(second.child, 'SIGINT')).toBe(0);
+    expect(await stop(second.child, 'SIGINT')).toBe(130);
     expect(postgresProcessesFor(dataDir)).toBe(0);
   }, 90_000);
 
