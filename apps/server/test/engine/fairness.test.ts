@@ -19,7 +19,12 @@ async function startMany(
   }
 }
 
-describe('fair share between tenants', () => {
+/** A fresh database and an engine with no worker yet (each test starts its own), for one describe block. */
+function engineWithoutWorkers(): {
+  harness: () => EngineHarness;
+  database: () => TestDatabase;
+  countSucceeded: (tenantId: string) => Promise<number>;
+} {
   let t: TestDatabase;
   let h: EngineHarness;
   beforeAll(async () => {
@@ -30,13 +35,21 @@ describe('fair share between tenants', () => {
     await h.stop();
     await t.drop();
   });
+  return {
+    harness: () => h,
+    database: () => t,
+    countSucceeded: (tenantId) =>
+      t.db.withTenant(tenantId, async (tx) =>
+        Number((await tx.query("SELECT count(*) AS n FROM runs WHERE status = 'succeeded'")).rows[0].n),
+      ),
+  };
+}
 
-  const countSucceeded = (tenantId: string): Promise<number> =>
-    t.db.withTenant(tenantId, async (tx) =>
-      Number((await tx.query("SELECT count(*) AS n FROM runs WHERE status = 'succeeded'")).rows[0].n),
-    );
+describe('fair share between tenants', () => {
+  const { harness, countSucceeded } = engineWithoutWorkers();
 
   it("one tenant's backlog of 5,000 runs does not delay another tenant's single run", async () => {
+    const h = harness();
     const a = await h.tenant('tenant-a');
     const b = await h.tenant('tenant-b');
     const definition = {
@@ -65,23 +78,10 @@ describe('fair share between tenants', () => {
 });
 
 describe('priorities', () => {
-  let t: TestDatabase;
-  let h: EngineHarness;
-  beforeAll(async () => {
-    t = await createTestDatabase();
-    h = await startEngineHarness(t, { workers: 0 });
-  });
-  afterAll(async () => {
-    await h.stop();
-    await t.drop();
-  });
-
-  const countSucceeded = (tenantId: string): Promise<number> =>
-    t.db.withTenant(tenantId, async (tx) =>
-      Number((await tx.query("SELECT count(*) AS n FROM runs WHERE status = 'succeeded'")).rows[0].n),
-    );
+  const { harness, database, countSucceeded } = engineWithoutWorkers();
 
   it('orders work by priority within a tenant', async () => {
+    const h = harness();
     const c = await h.tenant('tenant-c');
     const low = await h.deploy(
       {
@@ -105,7 +105,7 @@ describe('priorities', () => {
     const deadline = Date.now() + 30_000;
     while ((await countSucceeded(c)) < 110 && Date.now() < deadline)
       await new Promise((r) => setTimeout(r, 20));
-    const { rows } = await t.db.withTenant(c, (tx) =>
+    const { rows } = await database().db.withTenant(c, (tx) =>
       tx.query<{ workflow_id: string }>(
         `SELECT r.workflow_id FROM steps s JOIN runs r ON r.tenant_id = s.tenant_id AND r.id = s.run_id ORDER BY s.started_at LIMIT 10`,
       ),

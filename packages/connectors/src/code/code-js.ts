@@ -1,5 +1,5 @@
 import { defineConnector } from '@automateiq/connector-kit';
-import { parseDuration } from '@automateiq/core';
+import { parseDuration, durationSchema } from '@automateiq/core';
 import { z } from 'zod';
 import { type CodeArguments, runSandboxedCode } from './run-sandboxed-code';
 
@@ -13,12 +13,7 @@ const params = z
       .describe(
         'The body of an async JavaScript function that sees input, steps, item, index, vars and attempt (1-based); returns a JSON value; an error thrown with `retryable = true` is retried by the retry policy. Not evaluated as a template.',
       ),
-    timeout: z
-      .string()
-      .refine(
-        (text) => parseDuration(text) !== undefined,
-        'must be a duration such as 250ms, 30s, 5m, 2h or 1d',
-      )
+    timeout: durationSchema
       .optional()
       .describe('Longest run of the code, e.g. 500ms. Default and upper bound: the plan’s code timeout.'),
     memoryMb: z

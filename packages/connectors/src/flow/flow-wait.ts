@@ -1,15 +1,10 @@
 import { defineNode } from '@automateiq/connector-kit';
-import { parseDuration } from '@automateiq/core';
+import { parseDuration, durationSchema } from '@automateiq/core';
 import { z } from 'zod';
 
 const params = z
   .object({
-    duration: z
-      .string()
-      .refine(
-        (text) => parseDuration(text) !== undefined,
-        'must be a duration such as 250ms, 30s, 5m, 2h or 1d',
-      )
+    duration: durationSchema
       .optional()
       .describe('How long to wait from now: 250ms, 30s, 5m, 2h, 1d.'),
     until: z.iso

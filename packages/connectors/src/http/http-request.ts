@@ -1,5 +1,5 @@
 import { type ConnectorContext, ConnectorError, defineConnector } from '@automateiq/connector-kit';
-import { parseDuration } from '@automateiq/core';
+import { parseDuration, durationSchema } from '@automateiq/core';
 import { z } from 'zod';
 import { applyCredential } from './apply-credential';
 import { readCappedBody } from './read-capped-body';
@@ -37,12 +37,7 @@ const params = z
       .describe(
         'Request body: a string is sent as is; anything else as JSON (content-type application/json unless set). Not with GET or HEAD.',
       ),
-    timeout: z
-      .string()
-      .refine(
-        (text) => parseDuration(text) !== undefined,
-        'must be a duration such as 250ms, 30s, 5m, 2h or 1d',
-      )
+    timeout: durationSchema
       .optional()
       .describe('Longest wait for the whole response, e.g. 10s. Default: only the step’s timeout.'),
     responseType: z
