@@ -12,7 +12,7 @@ import type { StepAttemptRecord } from '../store/queries/apply-run-changes';
 import type { ClaimedJob } from '../store/queries/claim-jobs';
 import type { RunContext } from '../store/queries/load-run-contexts';
 import { loadRunsSteps } from '../store/queries/load-runs-steps';
-import { takeJobsAndLockRuns } from '../store/queries/lock-runs';
+import { type RunHead, takeJobsAndLockRuns } from '../store/queries/lock-runs';
 import { decideRun, type RunDecision } from './run-decision';
 import { RunMutations } from './run-mutations';
 import type { StepResult } from './step-runner';
@@ -50,6 +50,8 @@ export interface BatchResult {
 
 export interface CompletionDeps {
   db: Database;
+  /** Performs a pure step (no I/O: see `PURE_NODE_TYPES`) inside the completing transaction. */
+  runPure?: (args: { tenantId: string; run: RunContext; workflow: LoadedWorkflow; scope: string; nodeId: string; attempt: number }) => Promise<StepResult>;
   workflows: WorkflowCache;
   workerId: string;
   leaseMs: number;
@@ -58,6 +60,8 @@ export interface CompletionDeps {
 }
 
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+/** Node types that only compute from the run's data: no I/O, no waiting, bounded by the expression time box. */
+export const PURE_NODE_TYPES: ReadonlySet<string> = new Set(['transform', 'flow.if', 'flow.switch', 'flow.return', 'flow.fail']);
 const OPEN = new Set(['pending', 'running', 'waiting']);
 const RUN_TIMEOUT: StepError = {
   code: 'RUN_TIMEOUT',
@@ -176,18 +180,32 @@ export async function completeBatch(
         states.get(runId) ?? [],
         [...results, ...retries].filter((r) => r.runId === runId),
       );
-      decisions.set(
+      let decision = decideRun({
         runId,
-        decideRun({
+        priority: run.priority,
+        workflow: workflow.compiled,
+        state: { steps: state },
+        currentStatus: run.status,
+        mutations,
+        inline,
+      });
+      // Pure steps this worker just took (a transform, a branch) run here, in this transaction: their
+      // results commit with the step that unlocked them, and what they unlock is decided in turn.
+      for (let round = 0; deps.runPure && round < MAX_PURE_ROUNDS && !decision.outcome; round++) {
+        const ran = await runPureSteps({ deps, tenantId, run, workflow, decision, mutations });
+        if (ran.length === 0) break;
+        inline.capacity += ran.length;
+        decision = decideRun({
           runId,
           priority: run.priority,
           workflow: workflow.compiled,
-          state: { steps: state },
-          currentStatus: run.status,
+          state: { steps: withRecords(decision.state.steps, ran) },
+          currentStatus: decision.status,
           mutations,
           inline,
-        }),
-      );
+        });
+      }
+      decisions.set(runId, decision);
     }
     const takenJobs = await mutations.apply(tx, {
       tenantId,
@@ -216,6 +234,55 @@ export async function completeBatch(
       ended,
     };
   });
+}
+
+/** Most rounds of pure steps one batch runs for one run (a chain of transforms advances this far per commit). */
+const MAX_PURE_ROUNDS = 20;
+
+/**
+ * Runs the pure steps (see `PURE_NODE_TYPES`) of a decision that the worker took, and turns their new
+ * `running` rows into finished ones with their results (their jobs are dropped). A step whose result is
+ * a retryable failure, a wait or a forEach keeps its job and goes the usual way. Returns the results.
+ */
+async function runPureSteps(args: {
+  deps: CompletionDeps;
+  tenantId: string;
+  run: RunHead;
+  workflow: LoadedWorkflow;
+  decision: RunDecision;
+  mutations: RunMutations;
+}): Promise<StepAttemptRecord[]> {
+  const { deps, run, workflow, decision, mutations } = args;
+  const runPure = deps.runPure;
+  if (!runPure) return [];
+  const done: StepAttemptRecord[] = [];
+  for (const { scope, nodeId } of decision.taken) {
+    const node = graphOfScope(workflow.compiled, scope).nodes.get(nodeId);
+    if (!node || !PURE_NODE_TYPES.has(node.type)) continue;
+    const result = await runPure({
+      tenantId: args.tenantId,
+      run: { ...run, status: decision.status, steps: [...decision.state.steps] },
+      workflow,
+      scope,
+      nodeId,
+      attempt: 1,
+    });
+    const finished =
+      result.kind === 'succeeded'
+        ? { status: 'succeeded' as const, output: result.output, port: result.port }
+        : result.kind === 'failed' && !result.error.retryable
+          ? { status: 'failed' as const, error: result.error }
+          : undefined;
+    if (!finished) continue;
+    const isThis = (x: { runId: string; scope: string; nodeId: string }): boolean =>
+      x.runId === run.id && x.scope === scope && x.nodeId === nodeId;
+    const step = mutations.steps.find((x) => isThis(x) && x.attempt === 1);
+    if (!step) continue;
+    Object.assign(step, finished);
+    mutations.jobs.splice(0, mutations.jobs.length, ...mutations.jobs.filter((j) => !(isThis(j) && j.kind === 'step')));
+    done.push({ runId: run.id, scope, nodeId, attempt: 1, ...finished });
+  }
+  return done;
 }
 
 /** A run's state with this batch's results (and new retry attempts) applied, as the database will hold it. */

@@ -17,6 +17,8 @@ export interface RunDecision {
   outcome?: ScopeOutcome;
   /** The run's state after the decision. */
   state: RunState;
+  /** Steps started and taken at once by the deciding worker (see `inline`). */
+  taken: { scope: string; nodeId: string }[];
 }
 
 /**
@@ -52,6 +54,7 @@ export function decideRun(args: {
 
   let outcome: ScopeOutcome | undefined;
   const started: string[] = [];
+  const takenSteps: RunDecision['taken'] = [];
   for (const action of actions) {
     switch (action.kind) {
       case 'start': {
@@ -59,6 +62,7 @@ export function decideRun(args: {
         if (taken && args.inline) {
           args.inline.capacity--;
           started.push(stepKey(action.scope, action.nodeId));
+          takenSteps.push({ scope: action.scope, nodeId: action.nodeId });
         }
         mutations.steps.push({
           runId,
@@ -127,7 +131,7 @@ export function decideRun(args: {
         : { runId, status: 'failed', error: outcome.error },
     );
     if (state.steps.some((s) => s.status === 'running')) mutations.aborts.add(runId);
-    return { status: outcome.status, outcome, state };
+    return { status: outcome.status, outcome, state, taken: [] };
   }
 
   if (started.length > 0) {
@@ -140,7 +144,7 @@ export function decideRun(args: {
   }
   const status = liveStatus(state, args.currentStatus);
   if (status !== args.currentStatus) mutations.statuses.push({ runId, status });
-  return { status, state };
+  return { status, state, taken: takenSteps };
 }
 
 /**

@@ -39,7 +39,8 @@ export class RunMutations {
       changes: {
         records: mergeRecords(this.records),
         cancels: live(this.cancels),
-        steps: this.steps.filter((s) => !ended.has(s.runId) || s.status === 'skipped'),
+        // Steps that already ran or were skipped stay; those that would start do not.
+        steps: this.steps.filter((s) => !ended.has(s.runId) || (s.status !== 'pending' && s.status !== 'running')),
         jobs: live(this.jobs),
         ends: this.ends,
         statuses: live(this.statuses),

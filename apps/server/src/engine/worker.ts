@@ -70,6 +70,10 @@ export class Worker {
       workflows: options.workflows,
       workerId: options.workerId,
       leaseMs: this.leaseMs,
+      // Pure steps run inside a completing transaction, which holds their run's lock: a cancellation
+      // waits for it, so they need no abort signal of their own.
+      runPure: (args: Omit<Parameters<StepRunner['run']>[0], 'cancel'>) =>
+        options.runner.run({ ...args, cancel: new AbortController().signal }),
     };
     this.deps = deps;
     this.batcher = new CompletionBatcher({

@@ -39,6 +39,10 @@ describe('running workflows on the durable engine', () => {
     );
     expect(run.status).toBe('succeeded');
     expect(run.output).toBe(20);
+    // Pure steps may run inside the transaction that completes the step before them; each is still
+    // recorded on its own, with its result.
+    expect(run.attempts.map((a) => a.output)).toEqual([{ n: 2 }, 20]);
+    for (const a of run.attempts) expect(a.finishedAt).not.toBeNull();
     expect(run.attempts.map((a) => [a.nodeId, a.status])).toEqual([
       ['a', 'succeeded'],
       ['b', 'succeeded'],

@@ -25,8 +25,14 @@ export interface NewStep {
   scope: string;
   nodeId: string;
   attempt: number;
-  /** `running`: the step starts now, in the worker that takes its job (see `NewJob.taken`). */
+  /**
+   * `running`: the step starts now, in the worker that takes its job (see `NewJob.taken`);
+   * `succeeded` or `failed`: it already ran within this transaction (see `output`, `error`, `port`).
+   */
   status: StepStatus;
+  output?: unknown;
+  error?: StepError | undefined;
+  port?: string | undefined;
 }
 
 export interface NewJob {
@@ -122,13 +128,15 @@ export async function applyRunChanges(
   }
   if (s.length > 0) {
     parts.push(`new_steps AS (
-       INSERT INTO steps (tenant_id, run_id, scope, node_id, attempt, status, started_at, finished_at)
-       SELECT $1, n.run_id, n.scope, n.node_id, n.attempt, n.status,
-              CASE WHEN n.status = 'running' THEN now() END,
-              CASE WHEN n.status IN ('skipped', 'cancelled') THEN now() END
+       INSERT INTO steps (tenant_id, run_id, scope, node_id, attempt, status, output, error, port, started_at, finished_at)
+       SELECT $1, n.run_id, n.scope, n.node_id, n.attempt, n.status, n.output, n.error, n.port,
+              CASE WHEN n.status IN ('running', 'succeeded', 'failed') THEN now() END,
+              CASE WHEN n.status IN ('skipped', 'cancelled', 'succeeded', 'failed') THEN now() END
          FROM unnest(${$(s.map((x) => x.runId))}::uuid[], ${$(s.map((x) => x.scope))}::text[], ${$(s.map((x) => x.nodeId))}::text[],
-                     ${$(s.map((x) => x.attempt))}::int[], ${$(s.map((x) => x.status))}::text[])
-              AS n(run_id, scope, node_id, attempt, status)
+                     ${$(s.map((x) => x.attempt))}::int[], ${$(s.map((x) => x.status))}::text[],
+                     ${$(s.map((x) => json(x.output)))}::jsonb[], ${$(s.map((x) => json(x.error)))}::jsonb[],
+                     ${$(s.map((x) => x.port ?? null))}::text[])
+              AS n(run_id, scope, node_id, attempt, status, output, error, port)
      )`);
   }
   if (e.length > 0) {
