@@ -259,6 +259,7 @@ async function runPureSteps(args: {
   for (const { scope, nodeId } of decision.taken) {
     const node = graphOfScope(workflow.compiled, scope).nodes.get(nodeId);
     if (!node || !PURE_NODE_TYPES.has(node.type)) continue;
+    const startedAt = Date.now();
     const result = await runPure({
       tenantId: args.tenantId,
       run: { ...run, status: decision.status, steps: [...decision.state.steps] },
@@ -278,7 +279,7 @@ async function runPureSteps(args: {
       x.runId === run.id && x.scope === scope && x.nodeId === nodeId;
     const step = mutations.steps.find((x) => isThis(x) && x.attempt === 1);
     if (!step) continue;
-    Object.assign(step, finished);
+    Object.assign(step, finished, { startedAt, finishedAt: Date.now() });
     mutations.jobs.splice(0, mutations.jobs.length, ...mutations.jobs.filter((j) => !(isThis(j) && j.kind === 'step')));
     done.push({ runId: run.id, scope, nodeId, attempt: 1, ...finished });
   }

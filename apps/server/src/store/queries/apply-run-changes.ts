@@ -33,6 +33,9 @@ export interface NewStep {
   output?: unknown;
   error?: StepError | undefined;
   port?: string | undefined;
+  /** Epoch ms the step started and finished, when it already ran; absent: now, as the status implies. */
+  startedAt?: number | undefined;
+  finishedAt?: number | undefined;
 }
 
 export interface NewJob {
@@ -130,13 +133,14 @@ export async function applyRunChanges(
     parts.push(`new_steps AS (
        INSERT INTO steps (tenant_id, run_id, scope, node_id, attempt, status, output, error, port, started_at, finished_at)
        SELECT $1, n.run_id, n.scope, n.node_id, n.attempt, n.status, n.output, n.error, n.port,
-              CASE WHEN n.status IN ('running', 'succeeded', 'failed') THEN now() END,
-              CASE WHEN n.status IN ('skipped', 'cancelled', 'succeeded', 'failed') THEN now() END
+              CASE WHEN n.status IN ('running', 'succeeded', 'failed') THEN coalesce(to_timestamp(n.started_ms / 1000), now()) END,
+              CASE WHEN n.status IN ('skipped', 'cancelled', 'succeeded', 'failed') THEN coalesce(to_timestamp(n.finished_ms / 1000), now()) END
          FROM unnest(${$(s.map((x) => x.runId))}::uuid[], ${$(s.map((x) => x.scope))}::text[], ${$(s.map((x) => x.nodeId))}::text[],
                      ${$(s.map((x) => x.attempt))}::int[], ${$(s.map((x) => x.status))}::text[],
                      ${$(s.map((x) => json(x.output)))}::jsonb[], ${$(s.map((x) => json(x.error)))}::jsonb[],
-                     ${$(s.map((x) => x.port ?? null))}::text[])
-              AS n(run_id, scope, node_id, attempt, status, output, error, port)
+                     ${$(s.map((x) => x.port ?? null))}::text[], ${$(s.map((x) => x.startedAt ?? null))}::double precision[],
+                     ${$(s.map((x) => x.finishedAt ?? null))}::double precision[])
+              AS n(run_id, scope, node_id, attempt, status, output, error, port, started_ms, finished_ms)
      )`);
   }
   if (e.length > 0) {
