@@ -4,35 +4,35 @@ import type { ClaimedJob } from './claim-jobs';
 
 export type JobKind = 'step' | 'resume' | 'deadline' | 'admit';
 
-/** The result of one step attempt. */
-export interface StepAttemptRecord {
+/** One attempt of one step of a run. */
+export interface AttemptKey {
   runId: string;
   scope: string;
   nodeId: string;
   attempt: number;
+}
+
+/** What an attempt came to (or, while open, where it stands). */
+export interface AttemptResult {
   status: StepStatus;
   output?: unknown;
   error?: StepError | undefined;
   port?: string | undefined;
+}
+
+/** The result of one step attempt. */
+export interface StepAttemptRecord extends AttemptKey, AttemptResult {
   itemCount?: number | undefined;
   concurrency?: number | undefined;
   /** Keep the output the attempt has (a wait that ends succeeds with the output it waited with). */
   keepOutput?: boolean | undefined;
 }
 
-export interface NewStep {
-  runId: string;
-  scope: string;
-  nodeId: string;
-  attempt: number;
-  /**
-   * `running`: the step starts now, in the worker that takes its job (see `NewJob.taken`);
-   * `succeeded` or `failed`: it already ran within this transaction (see `output`, `error`, `port`).
-   */
-  status: StepStatus;
-  output?: unknown;
-  error?: StepError | undefined;
-  port?: string | undefined;
+/**
+ * A new step attempt. `status` `running`: the step starts now, in the worker that takes its job (see
+ * `NewJob.taken`); `succeeded` or `failed`: it already ran within this transaction, with its result.
+ */
+export interface NewStep extends AttemptKey, AttemptResult {
   /** Epoch ms the step started and finished, when it already ran; absent: now, as the status implies. */
   startedAt?: number | undefined;
   finishedAt?: number | undefined;
