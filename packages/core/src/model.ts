@@ -51,6 +51,9 @@ export const terminalStepStatuses: ReadonlySet<StepStatus> = new Set<StepStatus>
   'cancelled',
 ]);
 
+/** Run statuses after which a run never changes again. */
+export const finalRunStatuses: ReadonlySet<RunStatus> = new Set<RunStatus>(['succeeded', 'failed', 'cancelled']);
+
 export const Priority = { low: 'low', normal: 'normal', high: 'high' } as const;
 export type Priority = (typeof Priority)[keyof typeof Priority];
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { builtInConnectors, closeCodeSandboxPool, createConnectorRegistry } from '@automateiq/connectors';
-import { formatDuration, formatIssue } from '@automateiq/core';
+import { formatDuration, formatIssue, finalRunStatuses } from '@automateiq/core';
 import type { Config } from '../config';
 import { workflowKey } from '../engine/workflow-cache';
 import { onShutdown } from '../lifecycle/on-shutdown';
@@ -25,7 +25,6 @@ interface Out {
   stderr: NodeJS.WritableStream;
 }
 
-const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 /**
  * `aiq run FILE`: saves the file as a workflow of the tenant, runs it once with an in-process worker,
@@ -80,7 +79,7 @@ export async function runCommand(args: RunCommandArgs, config: Config, out: Out)
       );
       progress.update(attempts);
       if (!run) throw new Error(`run ${runId} disappeared`);
-      if (FINAL.has(run.status)) {
+      if (finalRunStatuses.has(run.status)) {
         if (run.status === 'succeeded') {
           out.stdout.write(`${JSON.stringify(run.output, null, 2)}\n`);
           return 0;

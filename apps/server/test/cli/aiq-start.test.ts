@@ -1,26 +1,13 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/lib/free-port';
 import { REPO_ROOT, runAiq } from '../support/run-aiq';
 
 const AIQ = fileURLToPath(new URL('../../bin/aiq.mjs', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        address && typeof address === 'object' ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /** `aiq start` in a child process, with the embedded PostgreSQL in `dataDir` (no DATABASE_URL). */
 async function start(dataDir: string): Promise<{ child: ChildProcess; port: number; output: () => string }> {

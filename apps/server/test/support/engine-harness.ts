@@ -1,5 +1,5 @@
 import { builtInConnectors, createConnectorRegistry } from '@automateiq/connectors';
-import type { WorkflowDefinition } from '@automateiq/core';
+import { finalRunStatuses, type WorkflowDefinition } from '@automateiq/core';
 import { pino } from 'pino';
 import { Engine, type Worker } from '../../src/engine';
 import { getRun, type RunRow } from '../../src/store/queries/get-run';
@@ -27,7 +27,6 @@ export interface FinishedRun extends RunRow {
   attempts: StepAttemptRow[];
 }
 
-const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
 
 /** An engine on a test database with one tenant and (unless `workers: 0`) one running worker. */
 export async function startEngineHarness(
@@ -63,7 +62,7 @@ export async function startEngineHarness(
       const until = Date.now() + timeoutMs;
       for (;;) {
         const run = await t.db.withTenant(tenant, (tx) => getRun(tx, { tenantId: tenant, runId }));
-        if (run && FINAL.has(run.status)) {
+        if (run && finalRunStatuses.has(run.status)) {
           const attempts = await t.db.withTenant(tenant, (tx) =>
             listStepAttempts(tx, { tenantId: tenant, runId }),
           );
