@@ -15,6 +15,21 @@ export interface Config {
   egressAllow: string[];
   /** pino level. Default: info. */
   logLevel: string;
+  /** Base64 32-byte key wrapping the tenants' data keys (AIQ_MASTER_KEY); undefined: the data dir's key file. */
+  masterKey: string | undefined;
+  /** The first platform admin (AIQ_ADMIN_EMAIL / AIQ_ADMIN_PASSWORD); undefined: generated and printed once. */
+  adminEmail: string | undefined;
+  adminPassword: string | undefined;
+  /** Largest request body, in bytes (AIQ_BODY_LIMIT). Default: 16 MiB. Plans cap payloads further. */
+  bodyLimitBytes: number;
+  /** Origins allowed by CORS (AIQ_CORS_ORIGINS, comma-separated). Default: none (CORS off). */
+  corsOrigins: string[];
+  /** Unauthenticated requests (logins, bad tokens) per minute and IP address (AIQ_IP_RATE_LIMIT). Default: 300. */
+  ipRequestsPerMinute: number;
+  /** Trust X-Forwarded-For from a proxy in front (AIQ_TRUST_PROXY=true). Default: false. */
+  trustProxy: boolean;
+  /** Create a `demo` tenant with the examples on a first start with no tenants (AIQ_DEMO). Default: true. */
+  demoTenant: boolean;
 }
 
 export class ConfigError extends UserError {
@@ -31,17 +46,29 @@ export function loadConfig(env: Env = process.env): Config {
     host: optional(env, 'HOST') ?? '127.0.0.1',
     port: integer(env, 'PORT', { default: 3000, min: 0, max: 65_535 }),
     workerConcurrency: integer(env, 'AIQ_WORKER_CONCURRENCY', { default: 16, min: 1, max: 1_000 }),
-    egressAllow: (optional(env, 'AIQ_EGRESS_ALLOW') ?? '')
-      .split(',')
-      .map((entry) => entry.trim())
-      .filter((entry) => entry !== ''),
+    egressAllow: list(env, 'AIQ_EGRESS_ALLOW'),
     logLevel: oneOf(
       env,
       'AIQ_LOG_LEVEL',
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
       'info',
     ),
+    masterKey: optional(env, 'AIQ_MASTER_KEY'),
+    adminEmail: optional(env, 'AIQ_ADMIN_EMAIL'),
+    adminPassword: optional(env, 'AIQ_ADMIN_PASSWORD'),
+    bodyLimitBytes: integer(env, 'AIQ_BODY_LIMIT', { default: 16 * 1024 * 1024, min: 1024, max: 1024 * 1024 * 1024 }),
+    corsOrigins: list(env, 'AIQ_CORS_ORIGINS'),
+    ipRequestsPerMinute: integer(env, 'AIQ_IP_RATE_LIMIT', { default: 300, min: 1, max: 100_000_000 }),
+    trustProxy: oneOf(env, 'AIQ_TRUST_PROXY', ['true', 'false'], 'false') === 'true',
+    demoTenant: oneOf(env, 'AIQ_DEMO', ['true', 'false'], 'true') === 'true',
   };
+}
+
+function list(env: Env, name: string): string[] {
+  return (optional(env, name) ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
 }
 
 function optional(env: Env, name: string): string | undefined {

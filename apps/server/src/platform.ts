@@ -2,6 +2,8 @@ import { builtInConnectors, createConnectorRegistry } from '@automateiq/connecto
 import type { Logger } from 'pino';
 import type { Config } from './config';
 import { Engine, type EngineObserver } from './engine';
+import type { Connector } from '@automateiq/connector-kit';
+import { loadMasterKey, type MasterKey } from './security/master-key';
 import { Database } from './store/database';
 import { startEmbeddedPostgres } from './store/embedded-postgres';
 import { migrate } from './store/migrate';
@@ -12,6 +14,9 @@ export interface Platform {
   databaseUrl: string;
   db: Database;
   engine: Engine;
+  connectors: ReadonlyMap<string, Connector>;
+  /** Wraps the tenants' data keys; keys the access tokens. */
+  masterKey: MasterKey;
   close(): Promise<void>;
 }
 
@@ -39,11 +44,18 @@ export async function openPlatform(args: {
     await embedded?.stop();
     throw error;
   }
+  const masterKey = await loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir }).catch(
+    async (error: unknown) => {
+      await embedded?.stop();
+      throw error;
+    },
+  );
   const db = new Database({ url: databaseUrl, maxConnections: args.maxConnections ?? 20 });
+  const connectors = createConnectorRegistry(builtInConnectors);
   const engine = new Engine({
     db,
     databaseUrl,
-    connectors: createConnectorRegistry(builtInConnectors),
+    connectors,
     logger,
     egressAllow: config.egressAllow,
     ...(args.observer ? { observer: args.observer } : {}),
@@ -53,6 +65,8 @@ export async function openPlatform(args: {
     databaseUrl,
     db,
     engine,
+    connectors,
+    masterKey,
     async close() {
       await db.close();
       await embedded?.stop();

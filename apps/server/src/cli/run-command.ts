@@ -11,7 +11,7 @@ import { getRun } from '../store/queries/get-run';
 import { listStepAttempts } from '../store/queries/list-step-attempts';
 import { ensureTenant } from '../tenancy/ensure-tenant';
 import { saveWorkflowByName } from '../workflows/save-workflow-by-name';
-import { readDefinitionFile } from './read-definition-file';
+import { readDefinitionFile } from '../workflows/read-definition-file';
 
 export interface RunCommandArgs {
   file: string;

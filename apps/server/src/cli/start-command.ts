@@ -1,12 +1,35 @@
 import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { closeCodeSandboxPool, startCodeSandboxPool } from '@automateiq/connectors';
 import type { Config } from '../config';
 import type { Worker } from '../engine';
+import { createApiDeps } from '../api/api-deps';
+import { createApiServer } from '../api/server';
 import { createHealthServer } from '../http/health-server';
 import { onShutdown } from '../lifecycle/on-shutdown';
 import { createLogger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
 import { openPlatform, type Platform } from '../platform';
+import { type BootstrapResult, bootstrapPlatform } from '../tenancy/bootstrap-platform';
+
+/** The example workflows that a first start loads into the demo tenant. */
+const EXAMPLES_DIR = fileURLToPath(new URL('../../../../examples', import.meta.url));
+
+/** What a first start made, printed once: the admin's password is not shown again. */
+function printBootstrap(boot: BootstrapResult): void {
+  if (boot.admin) {
+    process.stderr.write(
+      boot.admin.password === undefined
+        ? `Platform admin: ${boot.admin.email} (password from AIQ_ADMIN_PASSWORD)\n`
+        : `Platform admin created: ${boot.admin.email}  password: ${boot.admin.password}\n  (shown once; set AIQ_ADMIN_EMAIL/AIQ_ADMIN_PASSWORD to choose them)\n`,
+    );
+  }
+  if (boot.demo) {
+    process.stderr.write(
+      `Demo tenant "${boot.demo.slug}" with ${boot.demo.workflows} example workflows; its API key (shown once): ${boot.demo.apiKey}\n`,
+    );
+  }
+}
 
 export const Role = { all: 'all', api: 'api', worker: 'worker', scheduler: 'scheduler' } as const;
 export type Role = (typeof Role)[keyof typeof Role];
@@ -41,10 +64,27 @@ export async function startCommand(
     });
     await worker.start();
   }
-  const server = createHealthServer({
-    metrics: metrics.registry,
-    ready: async () => (await open.db.systemQuery('readiness', 'SELECT 1')).rowCount === 1,
-  });
+  const ready = async () => (await open.db.systemQuery('readiness', 'SELECT 1')).rowCount === 1;
+  const serves = args.role === 'all' || args.role === 'api';
+  if (serves) {
+    const boot = await bootstrapPlatform({
+      db: open.db,
+      connectors: open.connectors,
+      logger,
+      adminEmail: config.adminEmail,
+      adminPassword: config.adminPassword,
+      demoTenant: config.demoTenant,
+      examplesDir: EXAMPLES_DIR,
+    });
+    printBootstrap(boot);
+  }
+  const server = serves
+    ? await createApiServer({
+        deps: createApiDeps({ ...open, config, logger }),
+        metrics: metrics.registry,
+        ready,
+      })
+    : createHealthServer({ metrics: metrics.registry, ready });
   const port = args.port ?? config.port;
   await server.listen({ host: config.host, port });
   logger.info(

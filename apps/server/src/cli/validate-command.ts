@@ -1,6 +1,6 @@
 import { builtInConnectors, createConnectorRegistry } from '@automateiq/connectors';
 import { formatIssue } from '@automateiq/core';
-import { readDefinitionFile } from './read-definition-file';
+import { readDefinitionFile } from '../workflows/read-definition-file';
 
 /** `aiq validate FILE...`: every problem on its own line as `FILE:PATH: message`; exit 0 when all are valid, else 1. */
 export function validateCommand(

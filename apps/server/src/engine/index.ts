@@ -52,6 +52,11 @@ export class Engine {
     });
   }
 
+  /** The node types this engine runs. */
+  get connectors(): ReadonlyMap<string, Connector> {
+    return this.options.connectors;
+  }
+
   startRun(request: StartRunRequest): Promise<{ runId: string; created: boolean }> {
     return startRun({ db: this.options.db, workflows: this.workflows }, request);
   }

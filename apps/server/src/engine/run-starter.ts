@@ -1,5 +1,5 @@
 import { newId } from '../lib/ids';
-import type { Database } from '../store/database';
+import type { Database, Tx } from '../store/database';
 import { insertRun } from '../store/queries/insert-run';
 import { takeSlots } from '../store/queries/take-slots';
 import { slotLimits, tenantConcurrencyQuota } from './admission';
@@ -17,6 +17,11 @@ export interface StartRunRequest {
   trigger: Record<string, unknown>;
   /** A repeated key for the same workflow returns the first run instead of starting another. */
   idempotencyKey?: string | undefined;
+  /**
+   * Runs in the start's transaction when the run was created (not on an idempotent repeat), e.g. to
+   * count it against a quota; throwing rolls the start back.
+   */
+  onCreate?: ((tx: Tx, runId: string) => Promise<void>) | undefined;
 }
 
 /** The one start path of every trigger: the run, its first steps and their jobs commit together. */
@@ -48,6 +53,7 @@ export async function startRun(
       slotKeys: limits.map((l) => l.key),
     });
     if (!created) return { runId, created };
+    await request.onCreate?.(tx, runId);
     const mutations = new RunMutations();
     // A run limited by a concurrency limit with no free slot waits, queued, until a slot frees.
     const admitted = limits.length === 0 || (await takeSlots(tx, { tenantId, limits }));

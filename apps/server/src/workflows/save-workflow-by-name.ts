@@ -26,6 +26,7 @@ export async function saveWorkflowByName(
       return { workflowId: found.id, version: found.latestVersion };
     }
     const version = await insertWorkflowVersion(tx, { tenantId, workflowId: found.id, definition });
+    if (version === undefined) throw new Error(`workflow ${found.id} vanished while saving`);
     return { workflowId: found.id, version };
   });
 }

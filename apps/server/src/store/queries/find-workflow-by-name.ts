@@ -7,7 +7,7 @@ export interface WorkflowHead {
   definition: WorkflowDefinition;
 }
 
-/** The oldest workflow of the tenant with that name, with its latest definition. */
+/** The live (not deleted) workflow of the tenant with that name, with its latest definition. */
 export async function findWorkflowByName(
   tx: Tx,
   tenantId: string,
@@ -17,7 +17,7 @@ export async function findWorkflowByName(
     `SELECT w.id, w.latest_version, v.definition
        FROM workflows w
        JOIN workflow_versions v ON v.tenant_id = w.tenant_id AND v.workflow_id = w.id AND v.version = w.latest_version
-      WHERE w.tenant_id = $1 AND w.name = $2
+      WHERE w.tenant_id = $1 AND w.name = $2 AND w.deleted_at IS NULL
       ORDER BY w.created_at LIMIT 1`,
     [tenantId, name],
   );

@@ -6,6 +6,7 @@ export interface StepAttemptRow {
   nodeId: string;
   attempt: number;
   status: StepStatus;
+  port: string | null;
   output: unknown;
   error: StepError | null;
   startedAt: Date | null;
@@ -18,7 +19,7 @@ export async function listStepAttempts(
   args: { tenantId: string; runId: string },
 ): Promise<StepAttemptRow[]> {
   const { rows } = await tx.query<StepAttemptRow>(
-    `SELECT scope, node_id AS "nodeId", attempt, status, output, error,
+    `SELECT scope, node_id AS "nodeId", attempt, status, port, output, error,
             started_at AS "startedAt", finished_at AS "finishedAt"
        FROM steps WHERE tenant_id = $1 AND run_id = $2
       ORDER BY created_at, scope, node_id, attempt`,

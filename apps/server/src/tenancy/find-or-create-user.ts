@@ -1,0 +1,41 @@
+import { newId } from '../lib/ids';
+import { hashPassword } from '../security/password';
+import { hashToken, INVITE_TOKEN_PREFIX, newSecretToken } from '../security/secret-token';
+import type { Tx } from '../store/database';
+import { findUserByEmail, type UserRecord } from '../store/queries/find-user-by-email';
+import { insertUser } from '../store/queries/insert-user';
+
+/** How long an invite token may be used. */
+export const INVITE_TTL_MS = 7 * 24 * 3600_000;
+
+/**
+ * The user with this e-mail, or a new one: with the password given, or else with an invite token
+ * (returned once) that sets the password through POST /v1/auth/accept-invite. An existing user
+ * keeps their password. System path: users span tenants.
+ */
+export async function findOrCreateUser(
+  system: Tx,
+  args: { email: string; password?: string | undefined; platformAdmin?: boolean },
+): Promise<{ user: UserRecord; created: boolean; inviteToken?: string }> {
+  const existing = await findUserByEmail(system, args.email);
+  if (existing) return { user: existing, created: false };
+  if (args.password !== undefined) {
+    const user = await insertUser(system, {
+      id: newId(),
+      email: args.email,
+      passwordHash: await hashPassword(args.password),
+      platformAdmin: args.platformAdmin ?? false,
+    });
+    return { user, created: true };
+  }
+  const inviteToken = newSecretToken(INVITE_TOKEN_PREFIX);
+  const user = await insertUser(system, {
+    id: newId(),
+    email: args.email,
+    passwordHash: null,
+    platformAdmin: args.platformAdmin ?? false,
+    inviteTokenHash: hashToken(inviteToken),
+    inviteExpiresAt: new Date(Date.now() + INVITE_TTL_MS),
+  });
+  return { user, created: true, inviteToken };
+}

@@ -1,0 +1,168 @@
+import { z } from 'zod';
+import { idParams, isoTime, jsonValue, pageOf, pageQuery, uuidSchema } from './common';
+import { Permission } from './permissions';
+import { defineRoute } from './route';
+
+export const runStatusSchema = z.enum(['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled']);
+export const stepStatusSchema = z.enum([
+  'pending',
+  'running',
+  'waiting',
+  'succeeded',
+  'failed',
+  'skipped',
+  'cancelled',
+]);
+
+export const stepErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  retryable: z.boolean(),
+  details: jsonValue.optional(),
+}).loose();
+
+export const attemptSchema = z.strictObject({
+  attempt: z.int(),
+  status: stepStatusSchema,
+  startedAt: isoTime.nullable(),
+  finishedAt: isoTime.nullable(),
+  error: stepErrorSchema.nullable(),
+});
+
+export const stepSchema = z.strictObject({
+  nodeId: z.string(),
+  /** The forEach item path (`each[2]`, `each[2].inner[0]`); null at the top level. */
+  item: z.string().nullable(),
+  status: stepStatusSchema,
+  port: z.string().nullable(),
+  attempts: z.int(),
+  history: z.array(attemptSchema),
+  input: jsonValue.nullable(),
+  output: jsonValue.nullable(),
+  error: stepErrorSchema.nullable(),
+  startedAt: isoTime.nullable(),
+  finishedAt: isoTime.nullable(),
+});
+
+export const runSummarySchema = z.strictObject({
+  id: uuidSchema,
+  workflowId: uuidSchema,
+  version: z.int(),
+  status: runStatusSchema,
+  trigger: z.record(z.string(), jsonValue),
+  error: stepErrorSchema.nullable(),
+  createdAt: isoTime,
+  startedAt: isoTime.nullable(),
+  finishedAt: isoTime.nullable(),
+});
+
+export const runSchema = runSummarySchema.extend({
+  input: jsonValue.nullable(),
+  output: jsonValue.nullable(),
+  steps: z.array(stepSchema),
+});
+
+export const startRun = defineRoute({
+  method: 'POST',
+  url: '/v1/workflows/:id/runs',
+  summary: 'Start a run (a repeated Idempotency-Key returns the first run)',
+  tags: ['runs'],
+  access: { kind: 'tenant', permission: Permission.runStart },
+  params: idParams,
+  headers: z.object({
+    'idempotency-key': z.string().min(1).max(200).optional(),
+  }),
+  body: z.strictObject({
+    input: jsonValue.optional(),
+    /** A version to run; default: the latest. */
+    version: z.int().min(1).optional(),
+  }),
+  response: {
+    202: z.strictObject({ id: uuidSchema, status: runStatusSchema, created: z.boolean() }),
+  },
+});
+
+export const listRuns = defineRoute({
+  method: 'GET',
+  url: '/v1/runs',
+  summary: 'Runs, newest first, filtered by workflow and status',
+  tags: ['runs'],
+  access: { kind: 'tenant', permission: Permission.runRead },
+  querystring: pageQuery.extend({
+    workflowId: uuidSchema.optional(),
+    status: runStatusSchema.optional(),
+  }),
+  response: { 200: pageOf(runSummarySchema) },
+});
+
+export const getRun = defineRoute({
+  method: 'GET',
+  url: '/v1/runs/:id',
+  summary: 'A run with its steps',
+  tags: ['runs'],
+  access: { kind: 'tenant', permission: Permission.runRead },
+  params: idParams,
+  response: { 200: runSchema },
+});
+
+export const logEntrySchema = z.strictObject({
+  at: isoTime,
+  level: z.enum(['debug', 'info', 'warn', 'error']),
+  nodeId: z.string().nullable(),
+  item: z.string().nullable(),
+  attempt: z.int().nullable(),
+  message: z.string(),
+  data: jsonValue.optional(),
+});
+
+export const getRunLogs = defineRoute({
+  method: 'GET',
+  url: '/v1/runs/:id/logs',
+  summary: "A run's log: its steps' starts, ends and errors in time order",
+  tags: ['runs'],
+  access: { kind: 'tenant', permission: Permission.runRead },
+  params: idParams,
+  response: { 200: z.strictObject({ items: z.array(logEntrySchema) }) },
+});
+
+export const cancelRun = defineRoute({
+  method: 'POST',
+  url: '/v1/runs/:id/cancel',
+  summary: 'Cancel a run that has not finished',
+  tags: ['runs'],
+  access: { kind: 'tenant', permission: Permission.runControl },
+  params: idParams,
+  response: { 202: z.strictObject({ id: uuidSchema, status: runStatusSchema }) },
+});
+
+export const retryRun = defineRoute({
+  method: 'POST',
+  url: '/v1/runs/:id/retry',
+  summary: 'Retry a failed run from its failed steps: a new run that keeps the completed steps',
+  tags: ['runs'],
+  access: { kind: 'tenant', permission: Permission.runControl },
+  params: idParams,
+  response: { 202: z.strictObject({ id: uuidSchema, status: runStatusSchema, retryOf: uuidSchema }) },
+});
+
+export const streamRun = defineRoute({
+  method: 'GET',
+  url: '/v1/runs/:id/stream',
+  summary: 'Server-sent events of the run and its steps (`run`, `step`), ending when the run ends',
+  tags: ['runs'],
+  access: { kind: 'tenant', permission: Permission.runRead },
+  params: idParams,
+  response: {},
+  stream: true,
+});
+
+export const streamTenant = defineRoute({
+  method: 'GET',
+  url: '/v1/stream',
+  summary: "Server-sent events of every run change of the tenant (`run`)",
+  tags: ['runs'],
+  access: { kind: 'tenant', permission: Permission.runRead },
+  querystring: z.strictObject({ workflowId: uuidSchema.optional() }),
+  response: {},
+  stream: true,
+});
