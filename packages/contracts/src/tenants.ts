@@ -25,6 +25,8 @@ export const createdApiKeySchema = z.strictObject({
   prefix: z.string(),
   scopes: z.array(z.string()),
   expiresAt: isoTime.nullable(),
+  lastUsedAt: isoTime.nullable(),
+  revokedAt: isoTime.nullable(),
   createdAt: isoTime,
   /** The key itself: shown once, never again. */
   key: z.string(),

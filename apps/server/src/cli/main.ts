@@ -4,6 +4,7 @@ import { UserError } from '../lib/user-error';
 import { startEmbeddedPostgres } from '../store/embedded-postgres';
 import { migrate } from '../store/migrate';
 import { runCommand } from './run-command';
+import { tenantsCreateCommand } from './tenants-create-command';
 import { Role, startCommand } from './start-command';
 import { validateCommand } from './validate-command';
 
@@ -13,6 +14,8 @@ const USAGE = `usage: aiq <command>
   aiq run FILE [--input JSON|@file] [--tenant SLUG]        run a workflow file once
   aiq validate FILE...                                     check workflow files
   aiq migrate                                              apply database migrations
+  aiq tenants create --name N --slug S --owner-email E [--plan P] [--owner-password P]
+                                                           onboard a tenant; prints its API key once
 `;
 
 const out = { stdout: process.stdout, stderr: process.stderr };
@@ -58,6 +61,33 @@ export async function main(argv: readonly string[]): Promise<number> {
       } finally {
         await embedded?.stop();
       }
+    }
+    case 'tenants': {
+      const [sub, ...options] = rest;
+      if (sub !== 'create') return usage(`aiq tenants takes the subcommand create`);
+      const { values, positionals } = parseArgs({
+        args: options,
+        allowPositionals: true,
+        options: {
+          name: { type: 'string' },
+          slug: { type: 'string' },
+          'owner-email': { type: 'string' },
+          'owner-password': { type: 'string' },
+          plan: { type: 'string' },
+        },
+      });
+      if (positionals.length > 0) return usage(`aiq tenants create takes no argument "${positionals[0]}"`);
+      return tenantsCreateCommand(
+        {
+          name: values.name,
+          slug: values.slug,
+          ownerEmail: values['owner-email'],
+          ownerPassword: values['owner-password'],
+          plan: values.plan,
+        },
+        loadConfig(),
+        out,
+      );
     }
     case undefined:
     case 'help':
