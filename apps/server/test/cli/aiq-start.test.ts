@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,17 @@ describe('aiq start with the embedded PostgreSQL', () => {
     expect(metrics).toContain('aiq_queue_claim_seconds');
     expect(metrics).toContain('aiq_queue_jobs');
     expect(postmasterAlive(dataDir)).toBe(true);
+    // The first start makes the platform admin (password printed once) and a demo tenant with the examples.
+    expect(first.output()).toMatch(/Platform admin created: admin@automateiq\.local {2}password: \S{12,}/);
+    const demoKey = /its API key \(shown once\): (aiq_\S+)/.exec(first.output())?.[1];
+    expect(demoKey).toBeDefined();
+    const demo = await fetch(`${base}/v1/workflows`, { headers: { authorization: `Bearer ${demoKey}` } });
+    expect(demo.status).toBe(200);
+    const names = ((await demo.json()) as { items: { name: string }[] }).items.map((w) => w.name);
+    expect(names.length).toBeGreaterThanOrEqual(6);
+    expect((await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string }).toMatchObject({ openapi: '3.1.0' });
+    expect((await fetch(`${base}/docs/`)).status).toBe(200);
+    expect(statSync(join(dataDir, 'master.key')).mode & 0o777).toBe(0o600);
     expect(await stop(first.child, 'SIGTERM')).toBe(0);
     expect(postmasterAlive(dataDir)).toBe(false);
     expect(postgresProcessesFor(dataDir)).toBe(0);
@@ -82,6 +93,8 @@ describe('aiq start with the embedded PostgreSQL', () => {
     const second = await start(dataDir);
     expect(Date.now() - began).toBeLessThan(15_000);
     expect(second.output()).not.toContain('database migrated');
+    expect(second.output()).not.toContain('Platform admin created');
+    expect(second.output()).not.toContain('Demo tenant');
     expect((await fetch(`http://127.0.0.1:${second.port}/readyz`)).status).toBe(200);
     expect(await stop(second.child, 'SIGINT')).toBe(130);
     expect(postgresProcessesFor(dataDir)).toBe(0);
