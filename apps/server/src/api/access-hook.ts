@@ -62,7 +62,9 @@ export function createAccessHook(deps: {
   async function resolveOptionalTenant(request: FastifyRequest, principal: Principal): Promise<void> {
     if (principal.kind === 'apiKey') {
       const tenant = await authenticator.tenant(principal.tenantId);
-      if (tenant) request.auth.tenant = toContext(tenant);
+      if (!tenant) throw new ApiError('AIQ_UNAUTHENTICATED', 'the API key belongs to no tenant');
+      if (tenant.status === 'suspended') throw new ApiError('AIQ_TENANT_SUSPENDED', `tenant ${tenant.slug} is suspended`);
+      request.auth.tenant = toContext(tenant);
       return;
     }
     const named = headerTenant(request);
