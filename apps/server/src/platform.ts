@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { Config } from './config';
 import { Engine, type EngineObserver } from './engine';
 import type { Connector } from '@automateiq/connector-kit';
-import { loadMasterKey, type MasterKey } from './security/master-key';
+import { loadMasterKeyRing, type MasterKeyRing } from './security/master-key-ring';
+import { Vault } from './security/vault';
 import { Database } from './store/database';
 import { startEmbeddedPostgres } from './store/embedded-postgres';
 import { migrate } from './store/migrate';
@@ -15,8 +16,10 @@ export interface Platform {
   db: Database;
   engine: Engine;
   connectors: ReadonlyMap<string, Connector>;
-  /** Wraps the tenants' data keys; keys the access tokens. */
-  masterKey: MasterKey;
+  /** The current and previous master keys: they wrap the tenants' data keys and key the access tokens. */
+  masterKey: MasterKeyRing;
+  /** The credentials vault (per-tenant data keys under the master key). */
+  vault: Vault;
   close(): Promise<void>;
 }
 
@@ -44,7 +47,7 @@ export async function openPlatform(args: {
     await embedded?.stop();
     throw error;
   }
-  const masterKey = await loadMasterKey({ configured: config.masterKey, dataDir: config.dataDir }).catch(
+  const masterKey = await loadMasterKeyRing({ configured: config.masterKey, dataDir: config.dataDir }).catch(
     async (error: unknown) => {
       await embedded?.stop();
       throw error;
@@ -52,12 +55,14 @@ export async function openPlatform(args: {
   );
   const db = new Database({ url: databaseUrl, maxConnections: args.maxConnections ?? 20 });
   const connectors = createConnectorRegistry(builtInConnectors);
+  const vault = new Vault({ db, keys: masterKey });
   const engine = new Engine({
     db,
     databaseUrl,
     connectors,
     logger,
     egressAllow: config.egressAllow,
+    credentials: vault,
     ...(args.observer ? { observer: args.observer } : {}),
   });
   return {
@@ -67,6 +72,7 @@ export async function openPlatform(args: {
     engine,
     connectors,
     masterKey,
+    vault,
     async close() {
       await db.close();
       await embedded?.stop();

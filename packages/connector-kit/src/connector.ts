@@ -38,8 +38,16 @@ export interface ConnectorContext<P> {
   logger: ConnectorLogger;
   /** Stable per step: the same on every attempt, so remote systems can deduplicate. */
   idempotencyKey: string;
-  /** The node's credential, decrypted (`{ type, ...fields }`), or `undefined` when it has none. */
+  /**
+   * The node's credential, decrypted (`{ type, ...fields }`), or `undefined` when it has none. Its secret
+   * fields are masked (`***`) in the step's output, error and logs.
+   */
   credential: Readonly<Record<string, unknown>> | undefined;
+  /**
+   * Marks a secret the connector obtained with the credential (e.g. an OAuth2 access token): it is
+   * masked like the credential's own secret fields. Absent where nothing is masked (unit tests).
+   */
+  maskSecret?: (secret: string) => void;
   /** 1-based. */
   attempt: number;
   run: ConnectorRunInfo;

@@ -6,4 +6,5 @@ export * from './ip-address';
 export * from './memory-logger';
 export * from './parse-params';
 export * from './safe-http';
+export * from './secret-mask';
 export * from './test-context';

@@ -17,7 +17,7 @@ export { flowReturn } from './flow/flow-return';
 export { flowSwitch, SWITCH_DEFAULT_PORT } from './flow/flow-switch';
 export { flowWait } from './flow/flow-wait';
 export { isTruthy } from './flow/is-truthy';
-export { applyCredential, DEFAULT_API_KEY_HEADER } from './http/apply-credential';
+export { applyCredential, type CredentialTarget, DEFAULT_API_KEY_HEADER } from './http/apply-credential';
 export {
   ERROR_BODY_CHARS,
   HTTP_METHODS,
@@ -25,4 +25,6 @@ export {
   httpRequest,
   MAX_RESPONSE_BYTES,
 } from './http/http-request';
+export { fetchClientCredentialsToken, type OAuth2Token } from './http/oauth2-token';
+export { OAuth2TokenCache } from './http/oauth2-token-cache';
 export { transform } from './transform/transform';

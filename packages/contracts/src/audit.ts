@@ -62,10 +62,15 @@ export const listConnectors = defineRoute({
     200: z.strictObject({
       items: z.array(
         z.strictObject({
+          /** The node type, e.g. `http.request`. */
           type: z.string(),
+          /** The connector (family) it belongs to: the type's first segment, e.g. `http`. */
           connector: z.string(),
+          title: z.string(),
           description: z.string().nullable(),
+          /** Ports an edge may leave it by: `success`, `error`, then its own (for `flow.switch`, its cases too). */
           ports: z.array(z.string()),
+          /** JSON Schema (draft 2020-12) of its params as written; `{}` when it cannot be expressed. */
           paramsSchema: z.record(z.string(), jsonValue),
         }),
       ),

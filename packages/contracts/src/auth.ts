@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { isoTime, uuidSchema } from './common';
-import { ROLES } from './permissions';
+import { Role } from './permissions';
 import { defineRoute } from './route';
 
 export const emailSchema = z.email({ error: 'must be an e-mail address' }).max(254);
 /** At least 12 characters; at most 200. */
 export const passwordSchema = z.string().min(12, { error: 'must be at least 12 characters' }).max(200);
 export const totpCodeSchema = z.string().regex(/^\d{6}$/, { error: 'must be 6 digits' });
-export const roleSchema = z.enum(ROLES as [string, ...string[]]);
+export const roleSchema = z.enum(Role);
 
 export const userSchema = z.strictObject({
   id: uuidSchema,

@@ -3,7 +3,8 @@ import { z } from 'zod';
 export const uuidSchema = z.uuid({ error: 'must be a UUID' });
 export const idParams = z.strictObject({ id: uuidSchema });
 export const isoTime = z.iso.datetime({ offset: true });
-export const jsonValue = z.json();
+/** Any JSON value (the body is already parsed JSON; a recursive schema would not survive the OpenAPI document). */
+export const jsonValue = z.unknown().meta({ description: 'Any JSON value' });
 
 /** `?limit=&cursor=`: at most `limit` items (default 50, at most 500) after `cursor`. */
 export const pageQuery = z.strictObject({

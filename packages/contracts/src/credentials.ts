@@ -4,59 +4,81 @@ import { Permission } from './permissions';
 import { defineRoute } from './route';
 
 /**
+ * How a field's value is checked: `text` a non-empty string; `url` an absolute URL; `port` a whole
+ * number from 1 to 65535; `boolean`; `textList` a non-empty string or list of non-empty strings;
+ * `choice` one of the field's `choices`.
+ */
+export type CredentialFieldKind = 'text' | 'url' | 'port' | 'boolean' | 'textList' | 'choice';
+
+/** One field of a credential type. */
+export interface CredentialFieldSpec {
+  /** Encrypted at rest, never returned, masked wherever it could appear. */
+  secret: boolean;
+  required: boolean;
+  kind: CredentialFieldKind;
+  choices?: readonly string[];
+}
+
+const text = (secret: boolean, required: boolean) => ({ secret, required, kind: 'text' }) as const;
+
+/**
  * Credential types and their fields. `secret` fields are encrypted at rest, never returned by the API
- * and masked wherever they could appear (step inputs, outputs, logs, errors).
+ * and masked wherever they could appear (step outputs, errors, logs).
  */
 export const CREDENTIAL_TYPES = {
-  basic: { fields: { username: { secret: false, required: true }, password: { secret: true, required: true } } },
-  bearer: { fields: { token: { secret: true, required: true } } },
+  basic: { fields: { username: text(false, true), password: text(true, true) } },
+  bearer: { fields: { token: text(true, true) } },
   apiKey: {
     fields: {
-      key: { secret: true, required: true },
+      key: text(true, true),
       /** Header that carries the key. Default: X-API-Key. */
-      header: { secret: false, required: false },
-      /** Or a query parameter that carries it. */
-      query: { secret: false, required: false },
+      header: text(false, false),
+      /** Or a query parameter that carries it (instead of a header). */
+      query: text(false, false),
     },
   },
   oauth2ClientCredentials: {
     fields: {
-      tokenUrl: { secret: false, required: true },
-      clientId: { secret: false, required: true },
-      clientSecret: { secret: true, required: true },
-      scope: { secret: false, required: false },
-      audience: { secret: false, required: false },
+      tokenUrl: { secret: false, required: true, kind: 'url' },
+      clientId: text(false, true),
+      clientSecret: text(true, true),
+      scope: text(false, false),
+      audience: text(false, false),
+      /** How the client authenticates to the token endpoint: HTTP Basic (default) or form fields in the body. */
+      clientAuth: { secret: false, required: false, kind: 'choice', choices: ['basic', 'body'] },
     },
   },
   smtp: {
     fields: {
-      host: { secret: false, required: true },
-      port: { secret: false, required: false },
-      secure: { secret: false, required: false },
-      username: { secret: false, required: false },
-      password: { secret: true, required: false },
-      from: { secret: false, required: false },
+      host: text(false, true),
+      /** Default: 465 when `secure`, else 587. */
+      port: { secret: false, required: false, kind: 'port' },
+      /** TLS from the first byte (port 465). Default: false. */
+      secure: { secret: false, required: false, kind: 'boolean' },
+      username: text(false, false),
+      password: text(true, false),
+      from: text(false, false),
     },
   },
-  database: { fields: { url: { secret: true, required: true } } },
-  amqp: { fields: { url: { secret: true, required: true } } },
+  database: { fields: { url: { secret: true, required: true, kind: 'url' } } },
+  amqp: { fields: { url: { secret: true, required: true, kind: 'url' } } },
   nats: {
     fields: {
-      servers: { secret: false, required: true },
-      token: { secret: true, required: false },
-      username: { secret: false, required: false },
-      password: { secret: true, required: false },
+      servers: { secret: false, required: true, kind: 'textList' },
+      token: text(true, false),
+      username: text(false, false),
+      password: text(true, false),
     },
   },
   mqtt: {
     fields: {
-      url: { secret: false, required: true },
-      username: { secret: false, required: false },
-      password: { secret: true, required: false },
+      url: { secret: false, required: true, kind: 'url' },
+      username: text(false, false),
+      password: text(true, false),
     },
   },
-  secret: { fields: { value: { secret: true, required: true } } },
-} as const;
+  secret: { fields: { value: text(true, true) } },
+} as const satisfies Record<string, { fields: Record<string, CredentialFieldSpec> }>;
 export type CredentialType = keyof typeof CREDENTIAL_TYPES;
 export const credentialTypeSchema = z.enum(Object.keys(CREDENTIAL_TYPES) as [CredentialType, ...CredentialType[]]);
 
@@ -67,7 +89,10 @@ const credentialBody = z.strictObject({
     error: 'must be 1-100 letters, digits, dots, dashes or underscores, starting with a letter or digit',
   }),
   type: credentialTypeSchema,
-  /** The type's fields; secret fields are write-only. */
+  /**
+   * The type's fields (see CREDENTIAL_TYPES); secret fields are write-only. On PUT, a secret field left
+   * out keeps its stored value; `null` clears an optional field.
+   */
   data: z.record(z.string(), jsonValue),
 });
 

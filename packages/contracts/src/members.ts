@@ -88,8 +88,9 @@ export const createApiKey = defineRoute({
   access: { kind: 'tenant', permission: Permission.apiKeyWrite },
   body: z.strictObject({
     name: z.string().trim().min(1).max(200),
-    /** Permissions the key grants; default: all that the creator holds. */
-    scopes: z.array(z.string()).max(50).optional(),
+    /** Permissions the key grants, within the creator's own; default: all that the creator holds. */
+    scopes: z.array(z.enum(Permission)).min(1).max(50).optional(),
+    /** When the key stops working; default: never. Must be in the future. */
     expiresAt: z.iso.datetime({ offset: true }).optional(),
   }),
   response: { 201: createdApiKeySchema },

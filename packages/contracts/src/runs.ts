@@ -148,7 +148,10 @@ export const retryRun = defineRoute({
 export const streamRun = defineRoute({
   method: 'GET',
   url: '/v1/runs/:id/stream',
-  summary: 'Server-sent events of the run and its steps (`run`, `step`), ending when the run ends',
+  summary:
+    'Server-sent events of the run and its steps, ending when the run ends: first a snapshot (`run`, then ' +
+    'one `step` per step), then `run` (the run without steps) when it changes and `step` (a step as in ' +
+    '`GET /v1/runs/:id`) when a step changes',
   tags: ['runs'],
   access: { kind: 'tenant', permission: Permission.runRead },
   params: idParams,
@@ -159,7 +162,7 @@ export const streamRun = defineRoute({
 export const streamTenant = defineRoute({
   method: 'GET',
   url: '/v1/stream',
-  summary: "Server-sent events of every run change of the tenant (`run`)",
+  summary: "Server-sent events of every run change of the tenant (`run`: the run's summary), optionally of one workflow",
   tags: ['runs'],
   access: { kind: 'tenant', permission: Permission.runRead },
   querystring: z.strictObject({ workflowId: uuidSchema.optional() }),

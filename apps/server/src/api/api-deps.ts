@@ -5,7 +5,9 @@ import type { Engine } from '../engine';
 import { AccessTokens } from '../security/access-token';
 import { Authenticator } from '../security/authenticator';
 import type { MasterKey } from '../security/master-key';
+import { MasterKeyRing } from '../security/master-key-ring';
 import { RateLimiter } from '../security/rate-limiter';
+import { Vault } from '../security/vault';
 import type { Database } from '../store/database';
 
 /** What the API's route plugins are given (one object, wired in the composition root). */
@@ -15,7 +17,9 @@ export interface ApiDeps {
   engine: Engine;
   connectors: ReadonlyMap<string, Connector>;
   logger: Logger;
-  masterKey: MasterKey;
+  masterKey: MasterKeyRing;
+  /** The credentials vault. */
+  vault: Vault;
   tokens: AccessTokens;
   authenticator: Authenticator;
   limiter: RateLimiter;
@@ -28,11 +32,18 @@ export function createApiDeps(args: {
   engine: Engine;
   connectors: ReadonlyMap<string, Connector>;
   logger: Logger;
-  masterKey: MasterKey;
+  /** A ring (current and previous keys), or a single key. */
+  masterKey: MasterKeyRing | MasterKey;
+  /** Default: a vault of its own over `db` and `masterKey`. */
+  vault?: Vault;
 }): ApiDeps {
-  const tokens = new AccessTokens({ key: args.masterKey.derive('jwt-signing') });
+  const masterKey = MasterKeyRing.from(args.masterKey);
+  // Signed with the current key, verified with the key a token names: tokens survive a key rotation.
+  const tokens = new AccessTokens({ key: masterKey.signingKeys('jwt-signing') });
   return {
     ...args,
+    masterKey,
+    vault: args.vault ?? new Vault({ db: args.db, keys: masterKey }),
     tokens,
     authenticator: new Authenticator({
       db: args.db,

@@ -33,14 +33,15 @@ export function problem(
   extra: { errors?: FieldError[]; extensions?: Record<string, unknown> } = {},
 ): Problem {
   const { status, title } = ErrorCode[code];
+  // Extensions first: they can never replace a member the RFC defines.
   return {
+    ...extra.extensions,
     type: `${PROBLEM_TYPE_BASE}${code}`,
     title,
     status,
     detail,
     code,
     ...(extra.errors ? { errors: extra.errors } : {}),
-    ...extra.extensions,
   };
 }
 

@@ -8,6 +8,7 @@ import {
   hasZodFastifySchemaValidationErrors,
   isResponseSerializationError,
   jsonSchemaTransform,
+  jsonSchemaTransformObject,
   serializerCompiler,
   validatorCompiler,
 } from 'fastify-type-provider-zod';
@@ -23,6 +24,8 @@ export interface ApiServerOptions {
   deps: ApiDeps;
   metrics: Registry;
   ready: () => Promise<boolean>;
+  /** How long closing waits for open requests before it cuts their connections. Default: 10 s. */
+  closeGraceMs?: number;
 }
 
 const PROBLEM_JSON = 'application/problem+json; charset=utf-8';
@@ -41,6 +44,13 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     trustProxy: config.trustProxy,
     return503OnClosing: true,
     routerOptions: { maxParamLength: 200 },
+    // Errors met before routing (a malformed URL, an overlong parameter) are problems too.
+    frameworkErrors: (error, request, reply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const message = tooLong ? 'longer than 200 characters' : 'not a valid percent-encoded path segment';
+      const path = `params.${badPathParam(app, request.method, request.url, tooLong) ?? 'url'}`;
+      void sendProblem(reply, new ApiError('AIQ_VALIDATION', `${path}: ${message}`, { errors: [{ path, message }] }));
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
@@ -59,6 +69,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
     transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs', staticCSP: true });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
@@ -91,6 +102,13 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, new ApiError('AIQ_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`)),
   );
+
+  // Closing waits for requests in progress, but not forever: a client that keeps its connection busy
+  // (or a connection the server never sees go idle) is cut after the grace period.
+  app.addHook('preClose', (done) => {
+    setTimeout(() => app.server.closeAllConnections(), options.closeGraceMs ?? 10_000).unref();
+    done();
+  });
 
   registerHealthRoutes(app, { ready: options.ready, metrics: options.metrics });
   await app.register(apiRoutes(deps));
@@ -130,10 +148,14 @@ function sendError(error: FastifyError, request: FastifyRequest, reply: FastifyR
   if (hasZodFastifySchemaValidationErrors(error)) {
     const context = error.validationContext ?? 'body';
     const where = context === 'querystring' ? 'query' : context;
-    const errors = error.validation.map((issue) => ({
-      path: formatPath([where, ...issue.instancePath.split('/').filter(Boolean).map(segment)]),
-      message: issue.message ?? issue.keyword,
-    }));
+    const errors = error.validation.flatMap((issue) => {
+      const at = [where, ...issue.instancePath.split('/').filter(Boolean).map(segment)];
+      // An unknown property is named by its own path, one error each.
+      const keys = issue.keyword === 'unrecognized_keys' ? (issue.params as { keys?: unknown }).keys : undefined;
+      if (Array.isArray(keys) && keys.length > 0)
+        return keys.map((key) => ({ path: formatPath([...at, String(key)]), message: 'not a known property' }));
+      return [{ path: formatPath(at), message: issue.message ?? issue.keyword }];
+    });
     const first = errors[0];
     return sendProblem(
       reply,
@@ -185,6 +207,30 @@ function sendError(error: FastifyError, request: FastifyRequest, reply: FastifyR
     .code(500)
     .type(PROBLEM_JSON)
     .send(problem('AIQ_INTERNAL', `the server failed; the error is logged with request id ${request.id}`));
+}
+
+/**
+ * The name of the path parameter that a malformed or overlong URL segment would fill: the segment
+ * is swapped for a placeholder and the URL routed again.
+ */
+function badPathParam(app: FastifyInstance, method: string, url: string, tooLong: boolean): string | undefined {
+  const [path = ''] = url.split('?');
+  const segments = path.split('/');
+  const bad = segments.findIndex((s) => {
+    if (tooLong) return s.length > 200;
+    try {
+      decodeURIComponent(s);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (bad < 0) return undefined;
+  const placeholder = 'aiq-bad-segment';
+  segments[bad] = placeholder;
+  const found = app.findRoute({ method: method as 'GET', url: segments.join('/') }) as { params?: Record<string, string> } | null;
+  const entry = Object.entries(found?.params ?? {}).find(([, value]) => value === placeholder);
+  return entry?.[0];
 }
 
 function segment(part: string): string | number {

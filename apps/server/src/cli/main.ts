@@ -3,6 +3,7 @@ import { loadConfig } from '../config';
 import { UserError } from '../lib/user-error';
 import { startEmbeddedPostgres } from '../store/embedded-postgres';
 import { migrate } from '../store/migrate';
+import { keysRotateCommand } from './keys-rotate-command';
 import { runCommand } from './run-command';
 import { tenantsCreateCommand } from './tenants-create-command';
 import { Role, startCommand } from './start-command';
@@ -16,6 +17,7 @@ const USAGE = `usage: aiq <command>
   aiq migrate                                              apply database migrations
   aiq tenants create --name N --slug S --owner-email E [--plan P] [--owner-password P]
                                                            onboard a tenant; prints its API key once
+  aiq keys rotate [--new-key BASE64]                       new master key; re-wraps the tenants' data keys
 `;
 
 const out = { stdout: process.stdout, stderr: process.stderr };
@@ -88,6 +90,12 @@ export async function main(argv: readonly string[]): Promise<number> {
         loadConfig(),
         out,
       );
+    }
+    case 'keys': {
+      const [sub, ...options] = rest;
+      if (sub !== 'rotate') return usage('aiq keys takes the subcommand rotate');
+      const { values } = parseArgs({ args: options, options: { 'new-key': { type: 'string' } } });
+      return keysRotateCommand({ newKey: values['new-key'] }, loadConfig(), out);
     }
     case undefined:
     case 'help':

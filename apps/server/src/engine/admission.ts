@@ -1,5 +1,6 @@
 import type { Database, Tx } from '../store/database';
 import type { ClaimedJob } from '../store/queries/claim-jobs';
+import { loadRunsSteps } from '../store/queries/load-runs-steps';
 import { takeJobsAndLockRuns } from '../store/queries/lock-runs';
 import type { SlotLimit } from '../store/queries/take-slots';
 import { takeSlots } from '../store/queries/take-slots';
@@ -51,12 +52,15 @@ export async function admitQueuedRuns(
       workflow_id: string;
       version: number;
       priority: number;
+      seeded: boolean;
     }>(
-      `SELECT id, workflow_id, version, priority FROM runs
+      `SELECT id, workflow_id, version, priority, trigger->>'type' = 'retry' AS seeded FROM runs
         WHERE tenant_id = $1 AND NOT admitted AND status = 'queued'
         ORDER BY priority DESC, created_at LIMIT 50 FOR UPDATE SKIP LOCKED`,
       [tenantId],
     );
+    // A retry starts from the steps it kept (run-retry.ts); other runs start with none.
+    const seeded = await loadRunsSteps(tx, { tenantId, runIds: waiting.filter((r) => r.seeded).map((r) => r.id) });
     const mutations = new RunMutations();
     let admitted = 0;
     for (const run of waiting) {
@@ -75,7 +79,7 @@ export async function admitQueuedRuns(
         runId: run.id,
         priority: run.priority,
         workflow: workflow.compiled,
-        state: { steps: [] },
+        state: { steps: seeded.get(run.id) ?? [] },
         currentStatus: 'queued',
         mutations,
       });

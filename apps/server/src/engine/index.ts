@@ -2,13 +2,17 @@ import { type Connector, type ConnectorLimits, createSafeHttpClient } from '@aut
 import type { Logger } from 'pino';
 import type { Database } from '../store/database';
 import { cancelRun } from './cancel-system';
+import type { CredentialSource } from './credential-source';
 import type { EngineObserver } from './engine-observer';
+import { type RetryRunRequest, type RetryRunResult, retryRun } from './run-retry';
 import { type StartRunRequest, startRun } from './run-starter';
 import { StepRunner } from './step-runner';
 import { Worker } from './worker';
 import { WorkflowCache } from './workflow-cache';
 
+export type { CredentialSource, StepCredential } from './credential-source';
 export type { EngineObserver } from './engine-observer';
+export type { RetryRunRequest, RetryRunResult } from './run-retry';
 export type { StartRunRequest } from './run-starter';
 export { Worker } from './worker';
 
@@ -22,11 +26,13 @@ export interface EngineOptions {
   egressAllow?: readonly string[];
   /** Caps for code steps. Default: 64 MiB, 10 s. */
   limits?: ConnectorLimits;
+  /** Nodes' credentials (the vault). Default: none; a node that names a credential fails. */
+  credentials?: CredentialSource;
   observer?: EngineObserver;
 }
 
 /**
- * The engine's facade: the one start path, cancellation, and workers. Everything runs through
+ * The engine's facade: the one start path, cancellation, retry, and workers. Everything runs through
  * PostgreSQL; no state is held here that another process would need.
  */
 export class Engine {
@@ -40,6 +46,7 @@ export class Engine {
       connectors: options.connectors,
       http: createSafeHttpClient({ allow: [...(options.egressAllow ?? [])] }),
       limits: options.limits ?? { codeMemoryMb: 64, codeTimeoutMs: 10_000 },
+      credentials: options.credentials,
       logger: (bindings) => {
         const child = logger.child(bindings);
         return {
@@ -63,6 +70,11 @@ export class Engine {
 
   cancelRun(args: { tenantId: string; runId: string }): Promise<boolean> {
     return cancelRun(this.options.db, args);
+  }
+
+  /** Retries a failed or cancelled run from its failed steps, as a new run that keeps the completed ones. */
+  retryRun(request: RetryRunRequest): Promise<RetryRunResult> {
+    return retryRun({ db: this.options.db, workflows: this.workflows }, request);
   }
 
   createWorker(args: { workerId: string; concurrency: number; leaseMs?: number }): Worker {

@@ -9,6 +9,7 @@ import {
   type StepRef,
 } from '../store/queries/apply-run-changes';
 import type { ClaimedJob } from '../store/queries/claim-jobs';
+import { notifyRunChanges } from '../store/queries/notify-run-changes';
 
 /**
  * The writes that advancing some runs of one tenant comes to, gathered so that they are one
@@ -23,6 +24,8 @@ export class RunMutations {
   readonly statuses: { runId: string; status: RunStatus }[] = [];
   /** Runs with a step running in some worker that must be aborted. */
   readonly aborts = new Set<string>();
+  /** Runs announced as changed although nothing above names them (a run just created, still queued). */
+  readonly touched = new Set<string>();
 
   /** Performs the writes in the caller's transaction (which holds the runs' locks); returns the jobs the worker took. */
   async apply(
@@ -49,7 +52,17 @@ export class RunMutations {
     if (this.aborts.size > 0) {
       await tx.query("SELECT pg_notify('aiq_cancel', id) FROM unnest($1::text[]) AS id", [[...this.aborts]]);
     }
+    await notifyRunChanges(tx, { tenantId: args.tenantId, runs: this.changedRuns() });
     return taken;
+  }
+
+  /** Every run these writes touch, and whether the run itself (not only its steps) changed. */
+  private changedRuns(): Map<string, boolean> {
+    const runs = new Map<string, boolean>();
+    for (const part of [this.records, this.steps, this.cancels]) for (const { runId } of part) runs.set(runId, false);
+    for (const part of [this.ends, this.statuses]) for (const { runId } of part) runs.set(runId, true);
+    for (const runId of this.touched) runs.set(runId, true);
+    return runs;
   }
 }
 

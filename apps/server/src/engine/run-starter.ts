@@ -1,3 +1,4 @@
+import type { RunStatus, StepState } from '@automateiq/core';
 import { newId } from '../lib/ids';
 import type { Database, Tx } from '../store/database';
 import { insertRun } from '../store/queries/insert-run';
@@ -6,7 +7,7 @@ import { slotLimits, tenantConcurrencyQuota } from './admission';
 import { PRIORITY_RANK } from './priority';
 import { decideRun } from './run-decision';
 import { RunMutations } from './run-mutations';
-import type { WorkflowCache } from './workflow-cache';
+import type { LoadedWorkflow, WorkflowCache } from './workflow-cache';
 
 export interface StartRunRequest {
   tenantId: string;
@@ -30,58 +31,82 @@ export async function startRun(
   request: StartRunRequest,
 ): Promise<{ runId: string; created: boolean }> {
   const workflow = await deps.workflows.get(request);
+  return deps.db.withTenant(request.tenantId, async (tx) => {
+    const { runId, created } = await createRun(tx, { request, workflow, now: deps.now });
+    return { runId, created };
+  });
+}
+
+/**
+ * Creates a run in the caller's transaction (of the run's tenant): inserts it, calls `onCreate`, takes
+ * its concurrency slots and, once admitted, enqueues the steps the planner starts from the state
+ * `seed` wrote (default: none, a fresh run). A run waiting for a slot is admitted later from the same
+ * seeded state (admission.ts reads it). Returns the run's status after the start.
+ */
+export async function createRun(
+  tx: Tx,
+  args: {
+    request: StartRunRequest;
+    workflow: LoadedWorkflow;
+    now?: (() => number) | undefined;
+    /** Writes the steps the run starts with (a retry's kept steps) and returns their latest attempts. */
+    seed?: ((tx: Tx, runId: string) => Promise<StepState[]>) | undefined;
+  },
+): Promise<{ runId: string; created: boolean; status: RunStatus }> {
+  const { request, workflow } = args;
   const priority = PRIORITY_RANK[workflow.definition.settings?.priority ?? 'normal'];
-  const now = (deps.now ?? Date.now)();
+  const now = (args.now ?? Date.now)();
   const deadlineAt = workflow.runTimeoutMs === undefined ? undefined : now + workflow.runTimeoutMs;
   const { tenantId } = request;
-  return deps.db.withTenant(tenantId, async (tx) => {
-    const limits = slotLimits({
-      tenantQuota: await tenantConcurrencyQuota(tx, tenantId),
-      workflowId: request.workflowId,
-      workflow,
-    });
-    const { id: runId, created } = await insertRun(tx, {
-      tenantId,
-      id: newId(),
-      workflowId: request.workflowId,
-      version: request.version,
-      priority,
-      trigger: { ...request.trigger, firedAt: new Date(now).toISOString() },
-      input: request.input ?? null,
-      idempotencyKey: request.idempotencyKey,
-      deadlineAt,
-      slotKeys: limits.map((l) => l.key),
-    });
-    if (!created) return { runId, created };
-    await request.onCreate?.(tx, runId);
-    const mutations = new RunMutations();
-    // A run limited by a concurrency limit with no free slot waits, queued, until a slot frees.
-    const admitted = limits.length === 0 || (await takeSlots(tx, { tenantId, limits }));
-    if (limits.length > 0 && admitted) {
-      await tx.query('UPDATE runs SET admitted = true WHERE tenant_id = $1 AND id = $2', [tenantId, runId]);
-    }
-    if (admitted)
-      decideRun({
+  const limits = slotLimits({
+    tenantQuota: await tenantConcurrencyQuota(tx, tenantId),
+    workflowId: request.workflowId,
+    workflow,
+  });
+  const { id: runId, created } = await insertRun(tx, {
+    tenantId,
+    id: newId(),
+    workflowId: request.workflowId,
+    version: request.version,
+    priority,
+    trigger: { ...request.trigger, firedAt: new Date(now).toISOString() },
+    input: request.input ?? null,
+    idempotencyKey: request.idempotencyKey,
+    deadlineAt,
+    slotKeys: limits.map((l) => l.key),
+  });
+  if (!created) return { runId, created, status: 'queued' };
+  await request.onCreate?.(tx, runId);
+  const steps = (await args.seed?.(tx, runId)) ?? [];
+  const mutations = new RunMutations();
+  mutations.touched.add(runId);
+  // A run limited by a concurrency limit with no free slot waits, queued, until a slot frees.
+  const admitted = limits.length === 0 || (await takeSlots(tx, { tenantId, limits }));
+  if (limits.length > 0 && admitted) {
+    await tx.query('UPDATE runs SET admitted = true WHERE tenant_id = $1 AND id = $2', [tenantId, runId]);
+  }
+  const decision = admitted
+    ? decideRun({
         runId,
         priority,
         workflow: workflow.compiled,
-        state: { steps: [] },
+        state: { steps },
         currentStatus: 'queued',
         mutations,
-      });
-    if (deadlineAt !== undefined) {
-      mutations.jobs.push({
-        runId,
-        kind: 'deadline',
-        scope: '',
-        nodeId: '',
-        attempt: 0,
-        priority,
-        availableAt: deadlineAt,
-      });
-    }
-    await mutations.apply(tx, { tenantId });
-    await tx.query("SELECT pg_notify('aiq_jobs', '')");
-    return { runId, created };
-  });
+      })
+    : undefined;
+  if (deadlineAt !== undefined) {
+    mutations.jobs.push({
+      runId,
+      kind: 'deadline',
+      scope: '',
+      nodeId: '',
+      attempt: 0,
+      priority,
+      availableAt: deadlineAt,
+    });
+  }
+  await mutations.apply(tx, { tenantId });
+  await tx.query("SELECT pg_notify('aiq_jobs', '')");
+  return { runId, created, status: decision?.status ?? 'queued' };
 }

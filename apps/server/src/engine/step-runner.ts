@@ -3,7 +3,9 @@ import {
   type Connector,
   type ConnectorLimits,
   type ConnectorLogger,
+  createSecretMask,
   parseConnectorParams,
+  type SecretMask,
   type SafeHttpClient,
   stepAbortReason,
   toStepError,
@@ -20,6 +22,7 @@ import {
   type Template,
 } from '@automateiq/core';
 import type { RunContext } from '../store/queries/load-run-contexts';
+import type { CredentialSource, StepCredential } from './credential-source';
 import type { LoadedWorkflow } from './workflow-cache';
 
 /** What one attempt of a step came to. */
@@ -34,6 +37,8 @@ export interface StepRunnerOptions {
   http: SafeHttpClient;
   limits: ConnectorLimits;
   logger: (bindings: Record<string, unknown>) => ConnectorLogger;
+  /** Where nodes' credentials come from. Default: none (a node that names a credential fails). */
+  credentials?: CredentialSource | undefined;
   /** Time allowed for evaluating one node's params. Default: 1s. */
   expressionTimeoutMs?: number;
   /** A step attempt's timeout when its node sets none. Default: 5m. */
@@ -45,6 +50,10 @@ export interface StepRunnerOptions {
  * Performs one attempt of one step: evaluates the node's params over the run context, parses them
  * with the connector's schema, and runs the connector under an AbortSignal that fires on the step's
  * timeout or the run's cancellation. Never throws: every failure becomes a `failed` result.
+ *
+ * A node that names a credential gets it decrypted in `ctx.credential` (each read audited by the
+ * vault); every secret of it, and every secret the connector reports through `ctx.maskSecret`, is
+ * masked (`***`) in the step's output, error and logs.
  */
 export class StepRunner {
   private readonly templates = new WeakMap<NodeDefinition, Template>();
@@ -69,6 +78,46 @@ export class StepRunner {
     if (!node || !connector) {
       return fail('UNKNOWN_NODE', `node "${args.nodeId}" of type "${node?.type ?? '?'}" cannot be run`);
     }
+    const credential = await this.credentialOf({ tenantId: args.tenantId, runId: args.run.id, node });
+    if (credential !== undefined && 'kind' in credential) return credential;
+    const mask = createSecretMask(credential?.secrets);
+    const result = await this.attempt({ ...args, node, connector, credential, mask });
+    return maskResult(result, mask);
+  }
+
+  /** The node's credential, undefined when it names none, or the step's failure. */
+  private async credentialOf(args: {
+    tenantId: string;
+    runId: string;
+    node: NodeDefinition;
+  }): Promise<StepCredential | undefined | Extract<StepResult, { kind: 'failed' }>> {
+    const name = args.node.credential;
+    if (name === undefined) return undefined;
+    const source = this.options.credentials;
+    if (!source) return fail('CREDENTIAL_UNAVAILABLE', `credential "${name}": this engine has no credentials vault`);
+    let found: StepCredential | undefined;
+    try {
+      found = await source.forStep({ tenantId: args.tenantId, name, runId: args.runId, nodeId: args.node.id });
+    } catch (error) {
+      return {
+        kind: 'failed',
+        error: {
+          code: 'CREDENTIAL_UNAVAILABLE',
+          message: `credential "${name}" could not be read: ${error instanceof Error ? error.message : String(error)}`,
+          retryable: true,
+        },
+      };
+    }
+    return found ?? fail('CREDENTIAL_NOT_FOUND', `credential "${name}" does not exist in this tenant`);
+  }
+
+  private async attempt(args: Parameters<StepRunner['run']>[0] & {
+    node: NodeDefinition;
+    connector: Connector;
+    credential: StepCredential | undefined;
+    mask: SecretMask;
+  }): Promise<StepResult> {
+    const { node, connector, mask } = args;
     const timeoutMs =
       node.timeout === undefined ? (this.options.defaultStepTimeoutMs ?? 300_000) : durationMs(node.timeout);
     const controller = new AbortController();
@@ -108,14 +157,13 @@ export class StepRunner {
         connector.execute({
           params,
           signal: controller.signal,
-          logger: this.options.logger({
-            tenantId: args.tenantId,
-            runId: args.run.id,
-            nodeId: node.id,
-            scope: args.scope,
-          }),
+          logger: maskedLogger(
+            this.options.logger({ tenantId: args.tenantId, runId: args.run.id, nodeId: node.id, scope: args.scope }),
+            args.credential && mask,
+          ),
           idempotencyKey: `${args.run.id}:${args.scope}:${node.id}`,
-          credential: undefined,
+          credential: args.credential?.value,
+          ...(args.credential ? { maskSecret: (secret: string) => mask.add(secret) } : {}),
           attempt: args.attempt,
           run: {
             id: args.run.id,
@@ -193,6 +241,35 @@ function stepErrorOf(error: unknown): StepError {
   return toStepError(error);
 }
 
-function fail(code: string, message: string): StepResult {
+function fail(code: string, message: string): Extract<StepResult, { kind: 'failed' }> {
   return { kind: 'failed', error: { code, message, retryable: false } };
+}
+
+/** A logger that masks secrets in messages and data; the logger itself when there is no credential. */
+function maskedLogger(logger: ConnectorLogger, mask: SecretMask | undefined): ConnectorLogger {
+  if (!mask) return logger;
+  const masked =
+    (write: ConnectorLogger['info']): ConnectorLogger['info'] =>
+    (message, data) =>
+      write(mask.text(message), data === undefined ? undefined : mask.value(data));
+  return {
+    debug: masked((m, d) => logger.debug(m, d)),
+    info: masked((m, d) => logger.info(m, d)),
+    warn: masked((m, d) => logger.warn(m, d)),
+    error: masked((m, d) => logger.error(m, d)),
+  };
+}
+
+/** The result with every secret masked in what it carries. */
+function maskResult(result: StepResult, mask: SecretMask): StepResult {
+  if (mask.empty) return result;
+  switch (result.kind) {
+    case 'succeeded':
+    case 'waiting':
+      return { ...result, output: mask.value(result.output) };
+    case 'forEach':
+      return { ...result, items: mask.value(result.items) };
+    case 'failed':
+      return { ...result, error: mask.value(result.error) };
+  }
 }

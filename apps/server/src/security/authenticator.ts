@@ -3,6 +3,7 @@ import type { Database } from '../store/database';
 import { findApiKeyByHash } from '../store/queries/find-api-key-by-hash';
 import { findUserAccess, type UserAccess } from '../store/queries/find-user-access';
 import { getTenant, type TenantRecord } from '../store/queries/get-tenant';
+import { isSessionRevoked } from '../store/queries/is-session-revoked';
 import type { AccessTokens } from './access-token';
 import type { Principal } from './principal';
 import { API_KEY_PATTERN, hashToken } from './secret-token';
@@ -21,7 +22,7 @@ interface CachedKey {
 
 /**
  * Turns a bearer token into a principal: an API key (looked up by its SHA-256 hash) or a JWT access
- * token. Lookups are cached for a few seconds, so a request costs no database round trip for
+ * token whose session (refresh token family) has not been revoked. Lookups are cached for a few seconds, so a request costs no database round trip for
  * authentication; this process forgets a key, user or tenant at once when it changes them
  * (`forget*`), other processes within `CACHE_MS`.
  */
@@ -29,6 +30,7 @@ export class Authenticator {
   private readonly keys = new TtlCache<string, CachedKey | null>({ ttlMs: CACHE_MS, max: 50_000 });
   private readonly users = new TtlCache<string, UserAccess | null>({ ttlMs: CACHE_MS, max: 50_000 });
   private readonly tenants = new TtlCache<string, TenantRecord | null>({ ttlMs: CACHE_MS, max: 50_000 });
+  private readonly revokedSessions = new TtlCache<string, boolean>({ ttlMs: CACHE_MS, max: 100_000 });
   private readonly touched = new Map<string, number>();
 
   constructor(private readonly deps: { db: Database; tokens: AccessTokens; onError: (error: unknown) => void }) {}
@@ -43,6 +45,7 @@ export class Authenticator {
     if (token.length > 4096) return undefined;
     const claims = await this.deps.tokens.verify(token);
     if (!claims) return undefined;
+    if (await this.sessionRevoked(claims.sessionId)) return undefined;
     const user = await this.userAccess(claims.userId);
     if (!user) return undefined;
     return {
@@ -69,6 +72,20 @@ export class Authenticator {
     const found = (await getTenant(this.deps.db.system, tenantId)) ?? null;
     this.tenants.set(tenantId, found);
     return found ?? undefined;
+  }
+
+  /** Whether the access token's session was logged out or revoked (checked at most every few seconds). */
+  private async sessionRevoked(sessionId: string): Promise<boolean> {
+    const cached = this.revokedSessions.get(sessionId);
+    if (cached !== undefined) return cached;
+    const revoked = await isSessionRevoked(this.deps.db.system, sessionId);
+    this.revokedSessions.set(sessionId, revoked);
+    return revoked;
+  }
+
+  /** Forgets what is known of a session, e.g. after it was revoked here. */
+  forgetSession(sessionId: string): void {
+    this.revokedSessions.delete(sessionId);
   }
 
   forgetUser(userId: string): void {

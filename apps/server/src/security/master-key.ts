@@ -1,13 +1,12 @@
 import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { UserError } from '../lib/user-error';
 
 /**
- * The master key: 32 bytes from AIQ_MASTER_KEY (base64), or from `master.key` in the data directory,
- * created with mode 0600 on first start. It never encrypts data itself: it wraps the tenants' data
- * keys (vault.ts) and seals a few platform secrets (TOTP seeds), and keys the JWT signature.
- * Its id (a hash prefix) is stored beside everything it wrapped, so rotation knows what to re-wrap.
+ * A master key: 32 bytes from AIQ_MASTER_KEY (base64), or from `master.key` in the data directory,
+ * created with mode 0600 on first start (see master-key-ring.ts for the current and previous keys).
+ * It never encrypts data itself: it wraps the tenants' data keys (vault.ts) and seals a few platform
+ * secrets (TOTP seeds), and keys the JWT signature. Its id (a hash prefix) is stored beside everything
+ * it wrapped, so rotation knows what to re-wrap and a server which key unwraps it.
  */
 export class MasterKey {
   readonly id: string;
@@ -66,25 +65,3 @@ export function openWith(key: Buffer, sealed: Buffer, context: string): Buffer {
 }
 
 export const MASTER_KEY_FILE = 'master.key';
-
-/** AIQ_MASTER_KEY if set; else the data directory's key file, created (0600) when missing. */
-export async function loadMasterKey(args: { configured: string | undefined; dataDir: string }): Promise<MasterKey> {
-  if (args.configured !== undefined) return MasterKey.fromBase64(args.configured, 'AIQ_MASTER_KEY');
-  const file = join(args.dataDir, MASTER_KEY_FILE);
-  try {
-    return MasterKey.fromBase64(await readFile(file, 'utf8'), file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  await mkdir(args.dataDir, { recursive: true });
-  const key = MasterKey.generate();
-  try {
-    await writeFile(file, `${key.toBase64()}\n`, { mode: 0o600, flag: 'wx' });
-  } catch (error) {
-    // Another process created it first: use theirs.
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return MasterKey.fromBase64(await readFile(file, 'utf8'), file);
-    throw error;
-  }
-  await chmod(file, 0o600);
-  return key;
-}

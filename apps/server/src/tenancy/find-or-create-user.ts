@@ -26,7 +26,7 @@ export async function findOrCreateUser(
       passwordHash: await hashPassword(args.password),
       platformAdmin: args.platformAdmin ?? false,
     });
-    return { user, created: true };
+    return user ? { user, created: true } : existingUser(system, args.email);
   }
   const inviteToken = newSecretToken(INVITE_TOKEN_PREFIX);
   const user = await insertUser(system, {
@@ -37,5 +37,12 @@ export async function findOrCreateUser(
     inviteTokenHash: hashToken(inviteToken),
     inviteExpiresAt: new Date(Date.now() + INVITE_TTL_MS),
   });
-  return { user, created: true, inviteToken };
+  return user ? { user, created: true, inviteToken } : existingUser(system, args.email);
+}
+
+/** The user another request created concurrently. */
+async function existingUser(system: Tx, email: string): Promise<{ user: UserRecord; created: boolean }> {
+  const user = await findUserByEmail(system, email);
+  if (!user) throw new Error(`user ${email} was neither created nor found`);
+  return { user, created: false };
 }

@@ -6,6 +6,8 @@ import { createApiServer } from '../../src/api/server';
 import { loadConfig } from '../../src/config';
 import { hashPassword } from '../../src/security/password';
 import { MasterKey } from '../../src/security/master-key';
+import { MasterKeyRing } from '../../src/security/master-key-ring';
+import { Vault } from '../../src/security/vault';
 import { SYSTEM_ACTOR } from '../../src/security/principal';
 import { newId } from '../../src/lib/ids';
 import { onboardTenant, type OnboardedTenant } from '../../src/tenancy/onboard-tenant';
@@ -52,7 +54,9 @@ export const TEST_PASSWORD = 'correct horse battery';
  */
 export async function startApiHarness(opts: { workers?: number; env?: Record<string, string> } = {}): Promise<ApiHarness> {
   const t = await createTestDatabase();
-  const engine = await startEngineHarness(t, { workers: opts.workers ?? 0 });
+  const masterKey = MasterKeyRing.from(MasterKey.generate());
+  const vault = new Vault({ db: t.db, keys: masterKey });
+  const engine = await startEngineHarness(t, { workers: opts.workers ?? 0, credentials: vault });
   const logger = pino({ level: process.env.AIQ_TEST_LOG ?? 'silent' }, pino.destination(2));
   const config = loadConfig({ AIQ_DATA_DIR: '/nonexistent', ...opts.env });
   const deps = createApiDeps({
@@ -61,9 +65,10 @@ export async function startApiHarness(opts: { workers?: number; env?: Record<str
     engine: engine.engine,
     connectors: engine.engine.connectors,
     logger,
-    masterKey: MasterKey.generate(),
+    masterKey,
+    vault,
   });
-  const app = await createApiServer({ deps, metrics: new Registry(), ready: async () => true });
+  const app = await createApiServer({ deps, metrics: new Registry(), ready: async () => true, closeGraceMs: 1_000 });
   await app.ready();
 
   const adminId = newId();

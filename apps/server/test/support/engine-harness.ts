@@ -2,6 +2,7 @@ import { builtInConnectors, createConnectorRegistry } from '@automateiq/connecto
 import { finalRunStatuses, type WorkflowDefinition } from '@automateiq/core';
 import { pino } from 'pino';
 import { Engine, type Worker } from '../../src/engine';
+import type { CredentialSource } from '../../src/engine/credential-source';
 import { getRun, type RunRow } from '../../src/store/queries/get-run';
 import { listStepAttempts, type StepAttemptRow } from '../../src/store/queries/list-step-attempts';
 import { ensureTenant } from '../../src/tenancy/ensure-tenant';
@@ -31,7 +32,14 @@ export interface FinishedRun extends RunRow {
 /** An engine on a test database with one tenant and (unless `workers: 0`) one running worker. */
 export async function startEngineHarness(
   t: TestDatabase,
-  opts: { workers?: number; concurrency?: number; leaseMs?: number; egressAllow?: string[] } = {},
+  opts: {
+    workers?: number;
+    concurrency?: number;
+    leaseMs?: number;
+    egressAllow?: string[];
+    /** Where nodes' credentials come from (the vault). Default: none. */
+    credentials?: CredentialSource;
+  } = {},
 ): Promise<EngineHarness> {
   const engine = new Engine({
     db: t.db,
@@ -39,6 +47,7 @@ export async function startEngineHarness(
     connectors: createConnectorRegistry(builtInConnectors),
     logger: pino({ level: process.env.AIQ_TEST_LOG ?? 'silent' }, pino.destination(2)),
     egressAllow: opts.egressAllow ?? ['127.0.0.1', 'localhost'],
+    ...(opts.credentials ? { credentials: opts.credentials } : {}),
   });
   const tenantId = (await ensureTenant(t.db, 'test')).id;
   const workers: Worker[] = [];

@@ -291,14 +291,17 @@ describe('http.request credentials', () => {
     expect(last().headers.authorization).toBe('Bearer tok');
   });
 
-  it('applies an API key in X-API-Key or the header it names', async () => {
-    await request({ url: `${base}/echo` }, { credential: { type: 'apiKey', value: 'k1' } });
+  it('applies an API key in X-API-Key, the header it names, or the query parameter it names', async () => {
+    await request({ url: `${base}/echo` }, { credential: { type: 'apiKey', key: 'k1' } });
     expect(last().headers['x-api-key']).toBe('k1');
     await request(
       { url: `${base}/echo` },
-      { credential: { type: 'apiKey', header: 'X-Token', value: 'k2' } },
+      { credential: { type: 'apiKey', header: 'X-Token', key: 'k2' } },
     );
     expect(last().headers['x-token']).toBe('k2');
+    await request({ url: `${base}/echo?a=1` }, { credential: { type: 'apiKey', query: 'api_key', key: 'k3' } });
+    expect(last().url).toBe('/echo?a=1&api_key=k3');
+    expect(last().headers['x-api-key']).toBeUndefined();
   });
 
   it('refuses unsupported or incomplete credentials before sending', async () => {

@@ -2,6 +2,8 @@ import { type ConnectorContext, ConnectorError, defineConnector } from '@automat
 import { parseDuration, durationSchema } from '@automateiq/core';
 import { z } from 'zod';
 import { applyCredential } from './apply-credential';
+import { fetchClientCredentialsToken } from './oauth2-token';
+import { OAuth2TokenCache } from './oauth2-token-cache';
 import { readCappedBody } from './read-capped-body';
 import { parseRetryAfter } from './retry-after';
 
@@ -59,6 +61,9 @@ const params = z
 
 type HttpRequestParams = z.output<typeof params>;
 
+/** Access tokens of `oauth2ClientCredentials` credentials, shared by the steps of this process. */
+const accessTokens = new OAuth2TokenCache({ max: 1_000 });
+
 /** What `http.request` outputs. */
 export interface HttpResponseOutput {
   status: number;
@@ -70,7 +75,9 @@ export interface HttpResponseOutput {
 
 /**
  * `http.request`: one HTTP request through the egress-checked client, with the node's credential (see
- * `applyCredential`) and an `Idempotency-Key` header (the step's key unless the params set one).
+ * `applyCredential`) and an `Idempotency-Key` header (the step's key unless the params set one). An
+ * OAuth2 access token is cached until shortly before it expires; a 401 answering a cached token is
+ * tried once more with a fresh one. Access tokens are handed to `ctx.maskSecret`.
  *
  * Outputs `{ status, headers, body }` for 1xx–3xx answers (redirects are followed, at most 5). Fails:
  * 5xx, 408, 429 → retryable `HTTP_<status>`; other 4xx → fatal `HTTP_<status>`, details
@@ -89,19 +96,37 @@ export const httpRequest = defineConnector({
     const url = new URL(p.url);
     for (const [name, value] of Object.entries(p.query ?? {})) url.searchParams.append(name, String(value));
     const headers = new Headers(p.headers);
-    applyCredential(headers, ctx.credential);
-    if (!headers.has('idempotency-key')) headers.set('idempotency-key', ctx.idempotencyKey);
-    const body = encodeBody(p.body, headers);
     const timeoutMs = p.timeout === undefined ? undefined : parseDuration(p.timeout);
     const timeoutSignal = timeoutMs === undefined ? undefined : AbortSignal.timeout(timeoutMs);
     const signal = timeoutSignal ? AbortSignal.any([ctx.signal, timeoutSignal]) : ctx.signal;
     const target = `${p.method} ${url.origin}${url.pathname}`;
     const started = performance.now();
 
+    let tokenFromCache = false;
+    const accessToken = async (refresh: boolean): Promise<string> => {
+      const credential = ctx.credential ?? {};
+      const key = accessTokens.keyOf(ctx.run.tenantId, credential);
+      const cached = refresh ? undefined : accessTokens.get(key, ctx.now());
+      tokenFromCache = cached !== undefined;
+      const token = cached ?? (await fetchClientCredentialsToken({ http: ctx.http, credential, signal, now: ctx.now }));
+      ctx.maskSecret?.(token.accessToken);
+      if (!cached) accessTokens.set(key, token);
+      return token.accessToken;
+    };
+
     let response: Response;
     let bytes: Uint8Array;
     try {
-      response = await ctx.http.fetch(url, { method: p.method, headers, body, signal });
+      await applyCredential({ headers, url, accessToken: () => accessToken(false) }, ctx.credential);
+      if (!headers.has('idempotency-key')) headers.set('idempotency-key', ctx.idempotencyKey);
+      const init = { method: p.method, headers, body: encodeBody(p.body, headers), signal };
+      response = await ctx.http.fetch(url, init);
+      if (response.status === 401 && tokenFromCache) {
+        // The cached token was revoked or expired early: once more with a fresh one.
+        await response.body?.cancel();
+        headers.set('authorization', `Bearer ${await accessToken(true)}`);
+        response = await ctx.http.fetch(url, init);
+      }
       bytes = await readCappedBody(response, MAX_RESPONSE_BYTES);
     } catch (error) {
       throw requestFailure({ error, ctx, timeoutSignal, timeoutMs, target });

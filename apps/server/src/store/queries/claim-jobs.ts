@@ -1,5 +1,6 @@
 import type { Tx } from '../database';
 import type { JobKind } from './apply-run-changes';
+import { RUN_CHANGES_CHANNEL, RUNS_PER_NOTIFICATION } from './notify-run-changes';
 
 export interface ClaimedJob {
   tenantId: string;
@@ -18,7 +19,8 @@ export interface ClaimedJob {
  * by their best ready priority, then least recently served first, and share the batch equally; within
  * a tenant jobs go by priority, then `available_at`. A claimed job's `available_at` becomes the end of
  * its lease. Its step is marked running and its run started, unless a completing transaction holds
- * them (the completion then sets their state).
+ * them (the completion then sets their state); the steps and runs it starts are announced on
+ * `aiq_runs` (see notify-run-changes.ts).
  * Also returns when the earliest job left in the queue is due (a retry, a wait's end, a lease), which
  * may lie in the past (a job claimed by another worker right now, or due since the claim looked).
  * System path: the queue is shared by every tenant. Cost depends on the number of tenants with work
@@ -67,6 +69,7 @@ export async function claimJobs(
                 WHERE s2.status = 'pending'
                   FOR UPDATE OF s2 SKIP LOCKED) o
         WHERE s.tenant_id = o.tenant_id AND s.run_id = o.run_id AND s.scope = o.scope AND s.node_id = o.node_id AND s.attempt = o.attempt
+       RETURNING s.tenant_id, s.run_id
      ), started_runs AS (
        UPDATE runs r SET status = 'running', started_at = now()
          FROM (SELECT r2.tenant_id, r2.id FROM runs r2
@@ -74,8 +77,24 @@ export async function claimJobs(
                   AND r2.status = 'queued'
                   FOR UPDATE SKIP LOCKED) o
         WHERE r.tenant_id = o.tenant_id AND r.id = o.id
+       RETURNING r.tenant_id, r.id, r.workflow_id, r.revision
+     ), changed AS (
+       SELECT DISTINCT ON (tenant_id, run_id) tenant_id, run_id, workflow_id, status, revision
+         FROM (SELECT ss.tenant_id, ss.run_id, NULL::uuid AS workflow_id, NULL::text AS status, NULL::bigint AS revision
+                 FROM started_steps ss
+               UNION ALL
+               SELECT sr.tenant_id, sr.id, sr.workflow_id, 'running', sr.revision FROM started_runs sr) a
+        ORDER BY tenant_id, run_id, status NULLS LAST
+     ), notified AS (
+       -- Started steps and runs are announced as notify-run-changes.ts describes (workflow and
+       -- revision are only known, and only needed, for runs that started).
+       SELECT pg_notify('${RUN_CHANGES_CHANNEL}', json_build_object('t', n.tenant_id, 'r',
+                json_agg(json_build_array(n.run_id, n.workflow_id, n.status, n.revision) ORDER BY n.run_id))::text) AS sent
+         FROM (SELECT c.*, (row_number() OVER (PARTITION BY c.tenant_id ORDER BY c.run_id) - 1) / ${RUNS_PER_NOTIFICATION} AS chunk
+                 FROM changed c) n
+        GROUP BY n.tenant_id, n.chunk
      )
-     SELECT coalesce((SELECT json_agg(json_build_object(
+     SELECT (SELECT count(sent) FROM notified) AS notified, coalesce((SELECT json_agg(json_build_object(
                 'tenantId', c.tenant_id, 'id', c.id::text, 'runId', c.run_id, 'kind', c.kind, 'scope', c.scope,
                 'nodeId', c.node_id, 'attempt', c.attempt, 'claims', c.claims)) FROM claimed c), '[]') AS jobs,
             (SELECT j.available_at FROM jobs j

@@ -1,7 +1,10 @@
 import type { Tx } from '../database';
 import { USER_COLUMNS, type UserRecord } from './find-user-by-email';
 
-/** Creates a user, with a password hash or an invite token hash. System path. */
+/**
+ * Creates a user, with a password hash or an invite token hash; undefined when a user with that e-mail
+ * exists (perhaps made a moment ago by a concurrent request). System path.
+ */
 export async function insertUser(
   system: Tx,
   user: {
@@ -12,10 +15,10 @@ export async function insertUser(
     inviteTokenHash?: Buffer | null;
     inviteExpiresAt?: Date | null;
   },
-): Promise<UserRecord> {
+): Promise<UserRecord | undefined> {
   const { rows } = await system.query<UserRecord>(
     `INSERT INTO users (id, email, password_hash, platform_admin, invite_token_hash, invite_expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${USER_COLUMNS}`,
+     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT ((lower(email))) DO NOTHING RETURNING ${USER_COLUMNS}`,
     [
       user.id,
       user.email,
@@ -25,7 +28,5 @@ export async function insertUser(
       user.inviteExpiresAt ?? null,
     ],
   );
-  const row = rows[0];
-  if (!row) throw new Error('INSERT INTO users returned no row');
-  return row;
+  return rows[0];
 }

@@ -1,0 +1,63 @@
+import { assertNever } from '@automateiq/core';
+import { runs as contract } from '@automateiq/contracts';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { writeAudit } from '../../security/audit';
+import { getRun } from '../../store/queries/get-run';
+import { getWorkflow } from '../../store/queries/get-workflow';
+import type { ApiDeps } from '../api-deps';
+import { ApiError, notFound } from '../api-error';
+import { actorOf, tenantOf } from '../request-context';
+import { routeOptions } from '../route-options';
+import { countRunAgainstQuota } from '../run-quota';
+
+/** Run control beyond cancel: retry from the failed steps. */
+export function runControlRoutes(deps: ApiDeps): FastifyPluginAsync {
+  return async (root) => {
+    const app = root.withTypeProvider<ZodTypeProvider>();
+    const { db, engine } = deps;
+
+    app.route({
+      ...routeOptions(contract.retryRun),
+      handler: async (request, reply) => {
+        const tenant = tenantOf(request);
+        const runId = request.params.id;
+        // A run of a deleted workflow is history: it is not run again.
+        const live = await db.withTenant(tenant.id, async (tx) => {
+          const run = await getRun(tx, { tenantId: tenant.id, runId });
+          return run && { run, workflow: await getWorkflow(tx, { tenantId: tenant.id, workflowId: run.workflowId }) };
+        });
+        if (!live) throw notFound('AIQ_RUN_NOT_FOUND', 'run', runId);
+        if (!live.workflow) throw notFound('AIQ_WORKFLOW_NOT_FOUND', 'workflow', live.run.workflowId);
+        const actor = actorOf(request);
+        const result = await engine.retryRun({
+          tenantId: tenant.id,
+          runId,
+          onCreate: async (tx, newRunId) => {
+            await countRunAgainstQuota(tx, tenant);
+            await writeAudit(tx, tenant.id, {
+              ...actor,
+              action: 'run.retry',
+              target: { type: 'run', id: runId },
+              details: { runId: newRunId, workflowId: live.run.workflowId, version: live.run.version },
+            });
+          },
+        });
+        switch (result.kind) {
+          case 'started':
+            return reply.code(202).send({ id: result.runId, status: result.status, retryOf: runId });
+          case 'notFound':
+            throw notFound('AIQ_RUN_NOT_FOUND', 'run', runId);
+          case 'notRetryable':
+            throw new ApiError(
+              'AIQ_RUN_NOT_RETRYABLE',
+              `run ${runId} is ${result.status}: only a failed or cancelled run can be retried`,
+              { extensions: { runStatus: result.status } },
+            );
+          default:
+            return assertNever(result, 'retry result');
+        }
+      },
+    });
+  };
+}

@@ -1,0 +1,36 @@
+import type { Tx } from '../database';
+
+/** The channel on which run changes are announced (read by the API's live streams, see api/run-events.ts). */
+export const RUN_CHANGES_CHANNEL = 'aiq_runs';
+
+/**
+ * Runs announced per notification: an entry is about 100 bytes, so a payload stays well within
+ * PostgreSQL's 8000-byte limit.
+ */
+export const RUNS_PER_NOTIFICATION = 50;
+
+/**
+ * Announces changed runs of one tenant on `aiq_runs`, delivered when the caller's transaction commits.
+ * Payload (JSON): `{ "t": tenantId, "r": [[runId, workflowId, status, revision], ...] }` where
+ * `status` is the run's status when the run itself changed (started, a new status, its end) and
+ * null when only its steps did. More than `RUNS_PER_NOTIFICATION` runs are split over several
+ * notifications. One statement.
+ */
+export async function notifyRunChanges(
+  tx: Tx,
+  args: { tenantId: string; runs: ReadonlyMap<string, boolean> },
+): Promise<void> {
+  if (args.runs.size === 0) return;
+  await tx.query({
+    name: 'aiq_notify_run_changes',
+    text: `SELECT count(pg_notify('${RUN_CHANGES_CHANNEL}', p.payload)) FROM (
+       SELECT json_build_object('t', $1::text, 'r', json_agg(json_build_array(
+                r.id, r.workflow_id, CASE WHEN u.changed THEN r.status END, r.revision) ORDER BY r.id))::text AS payload
+         FROM (SELECT id, changed, (row_number() OVER (ORDER BY id) - 1) / ${RUNS_PER_NOTIFICATION} AS chunk
+                 FROM unnest($2::uuid[], $3::bool[]) AS v(id, changed)) u
+         JOIN runs r ON r.tenant_id = $1 AND r.id = u.id
+        GROUP BY u.chunk
+     ) p`,
+    values: [args.tenantId, [...args.runs.keys()], [...args.runs.values()]],
+  });
+}
