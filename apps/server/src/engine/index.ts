@@ -7,6 +7,7 @@ import type { EngineObserver } from './engine-observer';
 import { type RetryRunRequest, type RetryRunResult, retryRun } from './run-retry';
 import { type StartRunRequest, startRun } from './run-starter';
 import { StepRunner } from './step-runner';
+import { TenantLimits } from './tenant-limits';
 import { Worker } from './worker';
 import { WorkflowCache } from './workflow-cache';
 
@@ -42,11 +43,13 @@ export class Engine {
   constructor(private readonly options: EngineOptions) {
     this.workflows = new WorkflowCache({ db: options.db, registry: options.connectors });
     const logger = options.logger;
+    const tenantLimits = new TenantLimits(options.db);
     this.runner = new StepRunner({
       connectors: options.connectors,
       http: createSafeHttpClient({ allow: [...(options.egressAllow ?? [])] }),
       limits: options.limits ?? { codeMemoryMb: 64, codeTimeoutMs: 10_000 },
       credentials: options.credentials,
+      maxOutputBytes: (tenantId) => tenantLimits.maxPayloadBytes(tenantId),
       logger: (bindings) => {
         const child = logger.child(bindings);
         return {

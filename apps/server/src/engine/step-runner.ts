@@ -39,6 +39,8 @@ export interface StepRunnerOptions {
   logger: (bindings: Record<string, unknown>) => ConnectorLogger;
   /** Where nodes' credentials come from. Default: none (a node that names a credential fails). */
   credentials?: CredentialSource | undefined;
+  /** The tenant's largest allowed step output in bytes (its plan's maxPayloadBytes); null: unlimited. Default: none. */
+  maxOutputBytes?: ((tenantId: string) => Promise<number | null>) | undefined;
   /** Time allowed for evaluating one node's params. Default: 1s. */
   expressionTimeoutMs?: number;
   /** A step attempt's timeout when its node sets none. Default: 5m. */
@@ -81,8 +83,28 @@ export class StepRunner {
     const credential = await this.credentialOf({ tenantId: args.tenantId, runId: args.run.id, node });
     if (credential !== undefined && 'kind' in credential) return credential;
     const mask = createSecretMask(credential?.secrets);
-    const result = await this.attempt({ ...args, node, connector, credential, mask });
-    return maskResult(result, mask);
+    const result = maskResult(await this.attempt({ ...args, node, connector, credential, mask }), mask);
+    return this.withinOutputLimit(args.tenantId, result);
+  }
+
+  /** A step whose output is larger than the tenant's plan allows fails (OUTPUT_TOO_LARGE), not retried. */
+  private async withinOutputLimit(tenantId: string, result: StepResult): Promise<StepResult> {
+    if (!this.options.maxOutputBytes) return result;
+    const carried = result.kind === 'succeeded' || result.kind === 'waiting' ? result.output : result.kind === 'forEach' ? result.items : undefined;
+    if (carried === undefined) return result;
+    const limit = await this.options.maxOutputBytes(tenantId);
+    if (limit === null) return result;
+    const bytes = Buffer.byteLength(JSON.stringify(carried) ?? '');
+    if (bytes <= limit) return result;
+    return {
+      kind: 'failed',
+      error: {
+        code: 'OUTPUT_TOO_LARGE',
+        message: `the step's output is ${bytes} bytes; the plan's maxPayloadBytes is ${limit}`,
+        retryable: false,
+        details: { bytes, limit },
+      },
+    };
   }
 
   /** The node's credential, undefined when it names none, or the step's failure. */

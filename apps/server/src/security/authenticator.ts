@@ -7,7 +7,7 @@ import { isSessionRevoked } from '../store/queries/is-session-revoked';
 import type { AccessTokens } from './access-token';
 import type { Principal } from './principal';
 import { API_KEY_PATTERN, hashToken } from './secret-token';
-import { TtlCache } from './ttl-cache';
+import { TtlCache } from '../lib/ttl-cache';
 
 /** How long an authentication lookup is reused in this process. Revocations made here apply at once. */
 const CACHE_MS = 5_000;

@@ -8,7 +8,7 @@ import { writeAudit } from './audit';
 import { openWith, sealWith } from './master-key';
 import type { MasterKeyRing } from './master-key-ring';
 import { type AuditActor, SYSTEM_ACTOR } from './principal';
-import { TtlCache } from './ttl-cache';
+import { TtlCache } from '../lib/ttl-cache';
 
 /** The first byte of sealed credential data: the format (AES-256-GCM under the tenant's data key). */
 const SEALED_FORMAT = 1;

@@ -199,3 +199,32 @@ describe('aiq tenants create', () => {
     }
   });
 });
+
+describe("a step's output beyond the plan's maxPayloadBytes", () => {
+  it('fails the step with OUTPUT_TOO_LARGE, not retried', async () => {
+    const h = await startApiHarness({ workers: 1 });
+    try {
+      const t = await h.tenant('outputs');
+      await h.call({ method: 'PATCH', url: `/v1/tenants/${t.tenant.id}`, token: h.adminToken, body: { quotas: { maxPayloadBytes: 2048 } } });
+      const created = await h.call({
+        method: 'POST',
+        url: '/v1/workflows',
+        token: t.key,
+        body: {
+          definition: {
+            name: 'Big output',
+            nodes: [{ id: 'big', type: 'code.js', params: { code: "return 'x'.repeat(5000);" }, retry: { attempts: 3 } }],
+            edges: [],
+          },
+        },
+      });
+      const started = await h.call({ method: 'POST', url: `/v1/workflows/${created.body.id}/runs`, token: t.key, body: {} });
+      const run = await h.engine.waitForRun(started.body.id, { tenantId: t.tenant.id });
+      expect(run.status).toBe('failed');
+      expect(run.attempts).toHaveLength(1);
+      expect(run.attempts[0]?.error).toMatchObject({ code: 'OUTPUT_TOO_LARGE', retryable: false, details: { limit: 2048 } });
+    } finally {
+      await h.close();
+    }
+  });
+});
