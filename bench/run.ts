@@ -1,9 +1,10 @@
 /**
  * `npm run bench -- NAME [options]`: runs one benchmark and prints its figures.
- * Benchmarks: engine.
+ * Benchmarks: engine, api.
  */
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   engine: () => import('./engine'),
+  api: () => import('./api'),
 };
 
 const [name, ...args] = process.argv.slice(2);

@@ -67,7 +67,10 @@ export class Database {
    */
   async readAsTenant(tenantId: string, statements: readonly string[]): Promise<pg.QueryResultRow[][]> {
     if (!UUID.test(tenantId)) throw new TypeError(`tenant id "${tenantId}" is not a UUID`);
-    const prologue = ['SET LOCAL transaction_read_only = on', `SET LOCAL app.tenant_id = '${tenantId}'`];
+    // One statement sets both: each statement of the message costs a round of parsing and replies.
+    const prologue = [
+      `SELECT set_config('transaction_read_only', 'on', true), set_config('app.tenant_id', '${tenantId}', true)`,
+    ];
     const message = [...prologue, ...statements].join(';\n');
     // A message of several statements answers with one result per statement.
     const results = (await this.pool.query(message)) as unknown as pg.QueryResult[];

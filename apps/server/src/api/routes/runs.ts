@@ -5,7 +5,7 @@ import { writeAudit } from '../../security/audit';
 import { getRun } from '../../store/queries/get-run';
 import { getWorkflow } from '../../store/queries/get-workflow';
 import { listRuns } from '../../store/queries/list-runs';
-import { listStepAttempts } from '../../store/queries/list-step-attempts';
+import { getRunWithSteps } from '../../store/queries/get-run-with-steps';
 import type { ApiDeps } from '../api-deps';
 import { ApiError, notFound } from '../api-error';
 import { decodeCursor, pageOf } from '../cursor';
@@ -80,10 +80,8 @@ export function runRoutes(deps: ApiDeps): FastifyPluginAsync {
       handler: async (request) => {
         const tenant = tenantOf(request);
         const runId = request.params.id;
-        const found = await db.withTenant(tenant.id, async (tx) => {
-          const run = await getRun(tx, { tenantId: tenant.id, runId });
-          return run && { run, steps: await listStepAttempts(tx, { tenantId: tenant.id, runId }) };
-        });
+        // The hottest read: one round trip (see getRunWithSteps).
+        const found = await getRunWithSteps(db, { tenantId: tenant.id, runId });
         if (!found) throw notFound('AIQ_RUN_NOT_FOUND', 'run', runId);
         return runJson(found.run, found.steps);
       },
