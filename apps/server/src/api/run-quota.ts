@@ -1,5 +1,6 @@
 import type { TenantContext } from '../security/principal';
 import type { Tx } from '../store/database';
+import { countRunToday } from '../store/queries/count-run-today';
 import { ApiError } from './api-error';
 
 /**
@@ -7,13 +8,8 @@ import { ApiError } from './api-error';
  * start's transaction, so a refused run is not created.
  */
 export async function countRunAgainstQuota(tx: Tx, tenant: TenantContext): Promise<void> {
-  const { rows } = await tx.query<{ runs: number }>(
-    `INSERT INTO usage_daily (tenant_id, day, runs) VALUES ($1, (now() AT TIME ZONE 'UTC')::date, 1)
-     ON CONFLICT (tenant_id, day) DO UPDATE SET runs = usage_daily.runs + 1 RETURNING runs`,
-    [tenant.id],
-  );
+  const runs = await countRunToday(tx, { tenantId: tenant.id });
   const limit = tenant.quotas.runsPerDay;
-  const runs = rows[0]?.runs ?? 0;
   if (limit !== null && runs > limit) {
     const now = new Date();
     const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1);

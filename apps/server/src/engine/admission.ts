@@ -86,8 +86,8 @@ export async function admitQueuedRuns(
       admitted++;
     }
     if (admitted > 0) {
+      mutations.wakeWorkers = true;
       await mutations.apply(tx, { tenantId });
-      await tx.query("SELECT pg_notify('aiq_jobs', '')");
     }
     return admitted;
   });

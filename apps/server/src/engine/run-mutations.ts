@@ -26,6 +26,8 @@ export class RunMutations {
   readonly aborts = new Set<string>();
   /** Runs announced as changed although nothing above names them (a run just created, still queued). */
   readonly touched = new Set<string>();
+  /** Wake idle workers (NOTIFY aiq_jobs) when the writes commit: new jobs are ready now. */
+  wakeWorkers = false;
 
   /** Performs the writes in the caller's transaction (which holds the runs' locks); returns the jobs the worker took. */
   async apply(
@@ -52,7 +54,7 @@ export class RunMutations {
     if (this.aborts.size > 0) {
       await tx.query("SELECT pg_notify('aiq_cancel', id) FROM unnest($1::text[]) AS id", [[...this.aborts]]);
     }
-    await notifyRunChanges(tx, { tenantId: args.tenantId, runs: this.changedRuns() });
+    await notifyRunChanges(tx, { tenantId: args.tenantId, runs: this.changedRuns(), wakeWorkers: this.wakeWorkers });
     return taken;
   }
 

@@ -7,12 +7,16 @@ import { slotLimits, tenantConcurrencyQuota } from './admission';
 import { PRIORITY_RANK } from './priority';
 import { decideRun } from './run-decision';
 import { RunMutations } from './run-mutations';
+import { WorkflowNotFoundError } from './workflow-not-found-error';
 import type { LoadedWorkflow, WorkflowCache } from './workflow-cache';
 
 export interface StartRunRequest {
   tenantId: string;
   workflowId: string;
-  version: number;
+  /** The version to run; `latest`: the workflow's latest, read in the start's transaction. */
+  version: number | 'latest';
+  /** The tenant's concurrentRuns quota when the caller knows it (null: none); else it is read. */
+  tenantConcurrencyQuota?: number | null | undefined;
   input?: unknown;
   /** How the run was started, e.g. `{ type: 'manual' }`; kept on the run and readable as `trigger`. */
   trigger: Record<string, unknown>;
@@ -20,9 +24,9 @@ export interface StartRunRequest {
   idempotencyKey?: string | undefined;
   /**
    * Runs in the start's transaction when the run was created (not on an idempotent repeat), e.g. to
-   * count it against a quota; throwing rolls the start back.
+   * count it against a quota; throwing rolls the start back. `version` is the version started.
    */
-  onCreate?: ((tx: Tx, runId: string) => Promise<void>) | undefined;
+  onCreate?: ((tx: Tx, runId: string, version: number) => Promise<void>) | undefined;
 }
 
 /** The one start path of every trigger: the run, its first steps and their jobs commit together. */
@@ -30,11 +34,25 @@ export async function startRun(
   deps: { db: Database; workflows: WorkflowCache; now?: () => number },
   request: StartRunRequest,
 ): Promise<{ runId: string; created: boolean }> {
-  const workflow = await deps.workflows.get(request);
-  return deps.db.withTenant(request.tenantId, async (tx) => {
-    const { runId, created } = await createRun(tx, { request, workflow, now: deps.now });
+  const { tenantId, workflowId } = request;
+  return deps.db.withTenant(tenantId, async (tx) => {
+    const version = request.version === 'latest' ? await latestVersion(tx, { tenantId, workflowId }) : request.version;
+    const workflow = await deps.workflows.get({ tenantId, workflowId, version }, tx);
+    const { runId, created } = await createRun(tx, { request: { ...request, version }, workflow, now: deps.now });
     return { runId, created };
   });
+}
+
+/** The latest version of a live workflow; `WorkflowNotFoundError` when there is none. */
+async function latestVersion(tx: Tx, args: { tenantId: string; workflowId: string }): Promise<number> {
+  const { rows } = await tx.query<{ version: number }>({
+    name: 'aiq_latest_version',
+    text: 'SELECT latest_version AS version FROM workflows WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL',
+    values: [args.tenantId, args.workflowId],
+  });
+  const version = rows[0]?.version;
+  if (version === undefined) throw new WorkflowNotFoundError(`workflow ${args.workflowId} does not exist`);
+  return version;
 }
 
 /**
@@ -46,7 +64,7 @@ export async function startRun(
 export async function createRun(
   tx: Tx,
   args: {
-    request: StartRunRequest;
+    request: StartRunRequest & { version: number };
     workflow: LoadedWorkflow;
     now?: (() => number) | undefined;
     /** Writes the steps the run starts with (a retry's kept steps) and returns their latest attempts. */
@@ -59,7 +77,10 @@ export async function createRun(
   const deadlineAt = workflow.runTimeoutMs === undefined ? undefined : now + workflow.runTimeoutMs;
   const { tenantId } = request;
   const limits = slotLimits({
-    tenantQuota: await tenantConcurrencyQuota(tx, tenantId),
+    tenantQuota:
+      request.tenantConcurrencyQuota === undefined
+        ? await tenantConcurrencyQuota(tx, tenantId)
+        : (request.tenantConcurrencyQuota ?? undefined),
     workflowId: request.workflowId,
     workflow,
   });
@@ -76,7 +97,7 @@ export async function createRun(
     slotKeys: limits.map((l) => l.key),
   });
   if (!created) return { runId, created, status: 'queued' };
-  await request.onCreate?.(tx, runId);
+  await request.onCreate?.(tx, runId, request.version);
   const steps = (await args.seed?.(tx, runId)) ?? [];
   const mutations = new RunMutations();
   mutations.touched.add(runId);
@@ -106,7 +127,7 @@ export async function createRun(
       availableAt: deadlineAt,
     });
   }
+  mutations.wakeWorkers = true;
   await mutations.apply(tx, { tenantId });
-  await tx.query("SELECT pg_notify('aiq_jobs', '')");
   return { runId, created, status: decision?.status ?? 'queued' };
 }

@@ -6,6 +6,7 @@ import { getRun } from '../../store/queries/get-run';
 import { getWorkflow } from '../../store/queries/get-workflow';
 import { listRuns } from '../../store/queries/list-runs';
 import { getRunWithSteps } from '../../store/queries/get-run-with-steps';
+import { WorkflowNotFoundError } from '../../engine/workflow-not-found-error';
 import type { ApiDeps } from '../api-deps';
 import { ApiError, notFound } from '../api-error';
 import { decodeCursor, pageOf } from '../cursor';
@@ -30,22 +31,25 @@ export function runRoutes(deps: ApiDeps): FastifyPluginAsync {
         const limit = tenant.quotas.maxPayloadBytes;
         const bytes = jsonBytes(input);
         if (limit !== null && bytes > limit) throw payloadTooLarge('body.input', bytes, limit);
-        const workflow = await db.withTenant(tenant.id, (tx) => getWorkflow(tx, { tenantId: tenant.id, workflowId }));
-        if (!workflow) throw notFound('AIQ_WORKFLOW_NOT_FOUND', 'workflow', workflowId);
-        const version = wanted ?? workflow.version;
-        if (version > workflow.version)
-          throw new ApiError('AIQ_VERSION_NOT_FOUND', `workflow ${workflowId} has no version ${version}`, {
-            errors: [{ path: 'body.version', message: `the latest version is ${workflow.version}` }],
-          });
+        // An explicit version is checked first; the latest is read in the start's own transaction.
+        if (wanted !== undefined) {
+          const workflow = await db.withTenant(tenant.id, (tx) => getWorkflow(tx, { tenantId: tenant.id, workflowId }));
+          if (!workflow) throw notFound('AIQ_WORKFLOW_NOT_FOUND', 'workflow', workflowId);
+          if (wanted > workflow.version)
+            throw new ApiError('AIQ_VERSION_NOT_FOUND', `workflow ${workflowId} has no version ${wanted}`, {
+              errors: [{ path: 'body.version', message: `the latest version is ${workflow.version}` }],
+            });
+        }
         const actor = actorOf(request);
-        const { runId, created } = await engine.startRun({
+        const started = engine.startRun({
           tenantId: tenant.id,
           workflowId,
-          version,
+          version: wanted ?? 'latest',
+          tenantConcurrencyQuota: tenant.quotas.concurrentRuns,
           input: input ?? null,
           trigger: { type: 'api', by: actor.actor.label },
           idempotencyKey: request.headers['idempotency-key'],
-          onCreate: async (tx, runId) => {
+          onCreate: async (tx, runId, version) => {
             await countRunAgainstQuota(tx, tenant);
             await writeAudit(tx, tenant.id, {
               ...actor,
@@ -54,6 +58,10 @@ export function runRoutes(deps: ApiDeps): FastifyPluginAsync {
               details: { workflowId, version },
             });
           },
+        });
+        const { runId, created } = await started.catch((error: unknown) => {
+          if (error instanceof WorkflowNotFoundError) throw notFound('AIQ_WORKFLOW_NOT_FOUND', 'workflow', workflowId);
+          throw error;
         });
         const status = created
           ? 'queued'

@@ -18,12 +18,21 @@ export const RUNS_PER_NOTIFICATION = 50;
  */
 export async function notifyRunChanges(
   tx: Tx,
-  args: { tenantId: string; runs: ReadonlyMap<string, boolean> },
+  args: {
+    tenantId: string;
+    runs: ReadonlyMap<string, boolean>;
+    /** Also wake idle workers (NOTIFY aiq_jobs), in the same statement. */
+    wakeWorkers?: boolean | undefined;
+  },
 ): Promise<void> {
-  if (args.runs.size === 0) return;
+  if (args.runs.size === 0) {
+    if (args.wakeWorkers) await tx.query("SELECT pg_notify('aiq_jobs', '')");
+    return;
+  }
   await tx.query({
     name: 'aiq_notify_run_changes',
-    text: `SELECT count(pg_notify('${RUN_CHANGES_CHANNEL}', p.payload)) FROM (
+    text: `SELECT count(pg_notify('${RUN_CHANGES_CHANNEL}', p.payload)),
+            CASE WHEN $4::boolean THEN pg_notify('aiq_jobs', '') END FROM (
        SELECT json_build_object('t', $1::text, 'r', json_agg(json_build_array(
                 r.id, r.workflow_id, CASE WHEN u.changed THEN r.status END, r.revision) ORDER BY r.id))::text AS payload
          FROM (SELECT id, changed, (row_number() OVER (ORDER BY id) - 1) / ${RUNS_PER_NOTIFICATION} AS chunk
@@ -31,6 +40,6 @@ export async function notifyRunChanges(
          JOIN runs r ON r.tenant_id = $1 AND r.id = u.id
         GROUP BY u.chunk
      ) p`,
-    values: [args.tenantId, [...args.runs.keys()], [...args.runs.values()]],
+    values: [args.tenantId, [...args.runs.keys()], [...args.runs.values()], args.wakeWorkers ?? false],
   });
 }

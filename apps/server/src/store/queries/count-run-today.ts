@@ -1,0 +1,24 @@
+import type { Tx } from '../database';
+
+/** Shards of a tenant's daily run counter (see migration 0009). */
+export const USAGE_SHARDS = 16;
+
+/**
+ * Adds one run to the tenant's count for today (UTC), in one shard picked at random, and returns the
+ * day's total, this run included. The other shards are read without locks, so concurrent starts may
+ * each see a total short of the others' uncommitted runs: the quota holds within that margin.
+ */
+export async function countRunToday(tx: Tx, args: { tenantId: string }): Promise<number> {
+  const shard = Math.floor(Math.random() * USAGE_SHARDS);
+  const { rows } = await tx.query<{ total: number }>({
+    name: 'aiq_count_run_today',
+    text: `WITH bump AS (
+       INSERT INTO usage_daily (tenant_id, day, shard, runs) VALUES ($1, (now() AT TIME ZONE 'UTC')::date, $2, 1)
+       ON CONFLICT (tenant_id, day, shard) DO UPDATE SET runs = usage_daily.runs + 1
+       RETURNING runs)
+     SELECT ((SELECT runs FROM bump) + coalesce((SELECT sum(runs) FROM usage_daily
+               WHERE tenant_id = $1 AND day = (now() AT TIME ZONE 'UTC')::date AND shard <> $2), 0))::int AS total`,
+    values: [args.tenantId, shard],
+  });
+  return rows[0]?.total ?? 0;
+}
