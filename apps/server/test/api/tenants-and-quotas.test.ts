@@ -44,6 +44,24 @@ describe('tenants, plans and quotas', () => {
     expect(again.body).toMatchObject({ code: 'AIQ_SLUG_TAKEN', errors: [{ path: 'body.slug' }] });
   });
 
+  it('gives an invited owner who has not accepted yet a new invite when a second tenant names them', async () => {
+    const onboard = (slug: string) =>
+      h.call({ method: 'POST', url: '/v1/tenants', token: h.adminToken, body: { name: slug, slug, ownerEmail: 'pat@example.com' } });
+    const first = await onboard('first-co');
+    const second = await onboard('second-co');
+    expect(second.body.inviteToken).toMatch(/^aiqi_/);
+    expect(second.body.owner.id).toBe(first.body.owner.id);
+    const old = await h.call({ method: 'POST', url: '/v1/auth/accept-invite', body: { token: first.body.inviteToken, password: 'a long passphrase' } });
+    expect(old.status).toBe(401);
+    const accepted = await h.call({ method: 'POST', url: '/v1/auth/accept-invite', body: { token: second.body.inviteToken, password: 'a long passphrase' } });
+    expect(accepted.status).toBe(200);
+    const me = await h.call({ method: 'GET', url: '/v1/me', token: accepted.body.accessToken });
+    expect(me.body.tenants.map((t: { slug: string }) => t.slug).sort()).toEqual(['first-co', 'second-co']);
+    // Once the password is set, a third tenant gets no invite: the user logs in.
+    const third = await onboard('third-co');
+    expect(third.body.inviteToken).toBeUndefined();
+  });
+
   it('lets only platform admins onboard tenants and change plans', async () => {
     const acme = await h.tenant('acme-p');
     const asOwner = await h.call({
