@@ -38,32 +38,39 @@ export class RunMutations {
     const ended = new Set(this.ends.map((e) => e.runId));
     const live = <T extends { runId: string }>(items: readonly T[]): T[] =>
       items.filter((i) => !ended.has(i.runId));
-    const taken = await applyRunChanges(tx, {
-      tenantId: args.tenantId,
-      worker: args.worker,
-      changes: {
-        records: mergeRecords(this.records),
-        cancels: live(this.cancels),
-        // Steps that already ran or were skipped stay; those that would start do not.
-        steps: this.steps.filter((s) => !ended.has(s.runId) || (s.status !== 'pending' && s.status !== 'running')),
-        jobs: live(this.jobs),
-        ends: this.ends,
-        statuses: live(this.statuses),
-      },
-    });
+    const changes = {
+      records: mergeRecords(this.records),
+      cancels: live(this.cancels),
+      // Steps that already ran or were skipped stay; those that would start do not.
+      steps: this.steps.filter((s) => !ended.has(s.runId) || (s.status !== 'pending' && s.status !== 'running')),
+      jobs: live(this.jobs),
+      ends: this.ends,
+      statuses: live(this.statuses),
+    };
+    const announce = { runs: this.changedRuns(), wakeWorkers: this.wakeWorkers };
+    const empty = Object.values(changes).every((part) => part.length === 0);
+    // The announcement travels in the changes' own statement; alone only when there are no changes.
+    const taken = await applyRunChanges(tx, { tenantId: args.tenantId, worker: args.worker, changes, announce });
     if (this.aborts.size > 0) {
       await tx.query("SELECT pg_notify('aiq_cancel', id) FROM unnest($1::text[]) AS id", [[...this.aborts]]);
     }
-    await notifyRunChanges(tx, { tenantId: args.tenantId, runs: this.changedRuns(), wakeWorkers: this.wakeWorkers });
+    if (empty) {
+      await notifyRunChanges(tx, {
+        tenantId: args.tenantId,
+        runs: new Map([...announce.runs].map(([id, e]) => [id, e.changed])),
+        wakeWorkers: this.wakeWorkers,
+      });
+    }
     return taken;
   }
 
-  /** Every run these writes touch, and whether the run itself (not only its steps) changed. */
-  private changedRuns(): Map<string, boolean> {
-    const runs = new Map<string, boolean>();
-    for (const part of [this.records, this.steps, this.cancels]) for (const { runId } of part) runs.set(runId, false);
-    for (const part of [this.ends, this.statuses]) for (const { runId } of part) runs.set(runId, true);
-    for (const runId of this.touched) runs.set(runId, true);
+  /** Every run these writes touch, whether the run itself (not only its steps) changed, and the status they set. */
+  private changedRuns(): Map<string, { changed: boolean; status?: string }> {
+    const runs = new Map<string, { changed: boolean; status?: string }>();
+    for (const part of [this.records, this.steps, this.cancels]) for (const { runId } of part) runs.set(runId, { changed: false });
+    for (const runId of this.touched) runs.set(runId, { changed: true });
+    for (const { runId, status } of this.statuses) runs.set(runId, { changed: true, status });
+    for (const { runId, status } of this.ends) runs.set(runId, { changed: true, status });
     return runs;
   }
 }

@@ -1,5 +1,6 @@
 import type { RunStatus, StepError, StepStatus } from '@automateiq/core';
 import type { Tx } from '../database';
+import { announcementCte, type RunAnnouncement } from './notify-run-changes';
 import type { ClaimedJob } from './claim-jobs';
 
 export type JobKind = 'step' | 'resume' | 'deadline' | 'admit';
@@ -86,7 +87,13 @@ export interface RunChanges {
  */
 export async function applyRunChanges(
   tx: Tx,
-  args: { tenantId: string; changes: RunChanges; worker?: { id: string; leaseMs: number } | undefined },
+  args: {
+    tenantId: string;
+    changes: RunChanges;
+    worker?: { id: string; leaseMs: number } | undefined;
+    /** Announced in the same statement (NOTIFY when it commits); nothing when the changes are empty. */
+    announce?: RunAnnouncement | undefined;
+  },
 ): Promise<ClaimedJob[]> {
   const { records: r, cancels: c, steps: s, jobs: j, ends: e, statuses: st } = args.changes;
   if ([r, c, s, j, e, st].every((part) => part.length === 0)) return [];
@@ -186,11 +193,14 @@ export async function applyRunChanges(
         WHERE x.tenant_id = $1 AND x.id = u.run_id
      )`);
   }
+  if (args.announce) parts.push(announcementCte(args.announce, $));
+  // The announcement runs only if the main query reads it.
+  const announced = args.announce ? ' CROSS JOIN announced a WHERE a.n >= 0' : '';
   const worker = j.length === 0 ? '' : $(args.worker?.id ?? null);
   const main =
     j.length === 0
       ? `SELECT NULL::text AS id, NULL::uuid AS run_id, NULL::text AS kind, NULL::text AS scope, NULL::text AS node_id,
-                NULL::int AS attempt, false AS taken WHERE false`
+                NULL::int AS attempt, false AS taken ${args.announce ? 'FROM announced a WHERE a.n < 0' : 'WHERE false'}`
       : `INSERT INTO jobs (tenant_id, run_id, kind, scope, node_id, attempt, priority, available_at, locked_by, claims)
          SELECT $1, q.run_id, q.kind, q.scope, q.node_id, q.attempt, q.priority,
                 CASE WHEN q.taken THEN now() + ${$(args.worker?.leaseMs ?? 0)} * interval '1 millisecond'
@@ -200,7 +210,7 @@ export async function applyRunChanges(
            FROM unnest(${$(j.map((x) => x.runId))}::uuid[], ${$(j.map((x) => x.kind))}::text[], ${$(j.map((x) => x.scope))}::text[],
                        ${$(j.map((x) => x.nodeId))}::text[], ${$(j.map((x) => x.attempt))}::int[], ${$(j.map((x) => x.priority))}::smallint[],
                        ${$(j.map((x) => x.availableAt ?? null))}::double precision[], ${$(j.map((x) => x.taken === true))}::bool[])
-                AS q(run_id, kind, scope, node_id, attempt, priority, available_at, taken)
+                AS q(run_id, kind, scope, node_id, attempt, priority, available_at, taken)${announced}
          ON CONFLICT (tenant_id, run_id, kind, scope, node_id, attempt) DO NOTHING
          RETURNING id::text AS id, run_id, kind, scope, node_id, attempt, locked_by = ${worker}::text AS taken`;
   const { rows } = await tx.query<{

@@ -43,3 +43,35 @@ export async function notifyRunChanges(
     values: [args.tenantId, [...args.runs.keys()], [...args.runs.values()], args.wakeWorkers ?? false],
   });
 }
+
+/** What a statement that changes runs announces when it commits (see `announcementCte`). */
+export interface RunAnnouncement {
+  /** Changed runs: whether the run itself changed (else only its steps), and its new status if this statement sets one. */
+  runs: ReadonlyMap<string, { changed: boolean; status?: string | undefined }>;
+  /** Also wake idle workers (NOTIFY aiq_jobs). */
+  wakeWorkers: boolean;
+}
+
+/**
+ * A CTE `announced(n)` that sends the announcement of `notifyRunChanges` (and wakes the workers) from
+ * within another statement, so that a change costs no extra round trip. The statement must reference
+ * `announced.n` (a CTE that nothing reads is not run). Statuses this statement sets are passed in, as the
+ * statement's own snapshot still holds the old ones. `$` adds a parameter and returns its placeholder;
+ * `$1` must be the tenant id.
+ */
+export function announcementCte(announcement: RunAnnouncement, $: (value: unknown) => string): string {
+  const entries = [...announcement.runs];
+  const runs =
+    entries.length === 0
+      ? '0'
+      : `(SELECT count(pg_notify('${RUN_CHANGES_CHANNEL}', p.payload)) FROM (
+           SELECT json_build_object('t', $1::text, 'r', json_agg(json_build_array(
+                    r.id, r.workflow_id, CASE WHEN u.changed THEN coalesce(u.status, r.status) END, r.revision) ORDER BY r.id))::text AS payload
+             FROM (SELECT id, changed, status, (row_number() OVER (ORDER BY id) - 1) / ${RUNS_PER_NOTIFICATION} AS chunk
+                     FROM unnest(${$(entries.map(([id]) => id))}::uuid[], ${$(entries.map(([, e]) => e.changed))}::bool[],
+                                 ${$(entries.map(([, e]) => e.status ?? null))}::text[]) AS v(id, changed, status)) u
+             JOIN runs r ON r.tenant_id = $1 AND r.id = u.id
+            GROUP BY u.chunk) p)`;
+  const wake = announcement.wakeWorkers ? `(SELECT count(pg_notify('aiq_jobs', '')))` : '0';
+  return `announced AS (SELECT ${runs} + ${wake} AS n)`;
+}
