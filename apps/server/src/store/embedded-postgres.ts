@@ -30,6 +30,8 @@ interface EmbeddedState {
   password: string;
   /** Process that started the server; another process may adopt the server while that one lives. */
   ownerPid: number;
+  /** Directory of the server's Unix socket, when it has one; clients connect through it. */
+  socketDir?: string;
 }
 
 const USER = 'postgres';
@@ -57,10 +59,12 @@ export async function startEmbeddedPostgres(options: {
     return { url, stop: owner ? async () => {} : () => stopCluster(pgDir) };
   }
 
+  const port = previous && (await portIsFree(previous.port)) ? previous.port : await freePort();
   const state: EmbeddedState = {
-    port: previous && (await portIsFree(previous.port)) ? previous.port : await freePort(),
+    port,
     password: previous?.password ?? randomPassword(),
     ownerPid: process.pid,
+    ...(socketFits(pgDir, port) ? { socketDir: pgDir } : {}),
   };
   const runningAsRoot = userInfo().uid === 0;
   const pg = new EmbeddedPostgres({
@@ -71,7 +75,9 @@ export async function startEmbeddedPostgres(options: {
     authMethod: 'scram-sha-256',
     persistent: true,
     createPostgresUser: runningAsRoot,
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-k', ''],
+    // A Unix socket in the data dir (when its path fits) besides 127.0.0.1: local connections through
+    // it cost the server fewer system calls per query than TCP.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', '-k', state.socketDir ?? ''],
     onLog: (message) => options.log?.(String(message).trim()),
     onError: (error) => options.log?.(String(error).trim()),
   });
@@ -86,7 +92,13 @@ export async function startEmbeddedPostgres(options: {
 }
 
 function connectionUrl(state: EmbeddedState): string {
-  return `postgres://${USER}:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/postgres`;
+  const base = `postgres://${USER}:${encodeURIComponent(state.password)}@127.0.0.1:${state.port}/postgres`;
+  return state.socketDir === undefined ? base : `${base}?host=${encodeURIComponent(state.socketDir)}`;
+}
+
+/** Unix socket paths are limited to 107 bytes: `<dir>/.s.PGSQL.<port>` must fit. */
+function socketFits(dir: string, port: number): boolean {
+  return Buffer.byteLength(join(dir, `.s.PGSQL.${port}`)) <= 100;
 }
 
 /**

@@ -85,6 +85,10 @@ describe('aiq start with the embedded PostgreSQL', () => {
     expect((await (await fetch(`${base}/openapi.json`)).json()) as { openapi: string }).toMatchObject({ openapi: '3.1.0' });
     expect((await fetch(`${base}/docs/`)).status).toBe(200);
     expect(statSync(join(dataDir, 'master.key')).mode & 0o777).toBe(0o600);
+    // Local clients reach the embedded server through its Unix socket in the data dir.
+    const state = JSON.parse(readFileSync(join(dataDir, 'embedded-postgres.json'), 'utf8')) as { socketDir?: string; port: number };
+    expect(state.socketDir).toBe(join(dataDir, 'pg'));
+    expect(statSync(join(dataDir, 'pg', `.s.PGSQL.${state.port}`)).isSocket()).toBe(true);
     expect(await stop(first.child, 'SIGTERM')).toBe(0);
     expect(postmasterAlive(dataDir)).toBe(false);
     expect(postgresProcessesFor(dataDir)).toBe(0);
