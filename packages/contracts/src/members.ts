@@ -3,7 +3,7 @@ import { emailSchema, passwordSchema, roleSchema } from './auth';
 import { isoTime, pageOf, pageQuery, uuidSchema } from './common';
 import { Permission } from './permissions';
 import { defineRoute } from './route';
-import { createdApiKeySchema } from './tenants';
+import { apiKeySchema, createdApiKeySchema } from './tenants';
 
 export const memberSchema = z.strictObject({
   userId: uuidSchema,
@@ -57,17 +57,6 @@ export const removeMember = defineRoute({
   access: { kind: 'tenant', permission: Permission.memberWrite },
   params: userParams,
   response: { 204: z.null() },
-});
-
-export const apiKeySchema = z.strictObject({
-  id: uuidSchema,
-  name: z.string(),
-  prefix: z.string(),
-  scopes: z.array(z.string()),
-  expiresAt: isoTime.nullable(),
-  lastUsedAt: isoTime.nullable(),
-  revokedAt: isoTime.nullable(),
-  createdAt: isoTime,
 });
 
 export const listApiKeys = defineRoute({

@@ -19,7 +19,8 @@ export const tenantSchema = z.strictObject({
   updatedAt: isoTime,
 });
 
-export const createdApiKeySchema = z.strictObject({
+/** An API key as lists show it: never the key itself. */
+export const apiKeySchema = z.strictObject({
   id: uuidSchema,
   name: z.string(),
   prefix: z.string(),
@@ -28,9 +29,10 @@ export const createdApiKeySchema = z.strictObject({
   lastUsedAt: isoTime.nullable(),
   revokedAt: isoTime.nullable(),
   createdAt: isoTime,
-  /** The key itself: shown once, never again. */
-  key: z.string(),
 });
+
+/** A new API key, with the key itself: shown once, never again. */
+export const createdApiKeySchema = apiKeySchema.extend({ key: z.string() });
 
 export const createTenant = defineRoute({
   method: 'POST',

@@ -15,17 +15,7 @@ export async function writeAudit(tx: Tx, tenantId: string, entry: AuditEntry): P
   await tx.query(
     `INSERT INTO audit_log (tenant_id, actor_type, actor_id, actor_label, action, target_type, target_id, ip, details)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [
-      tenantId,
-      entry.actor.type,
-      entry.actor.id,
-      entry.actor.label,
-      entry.action,
-      entry.target?.type ?? null,
-      entry.target?.id ?? null,
-      entry.ip ?? null,
-      entry.details ?? {},
-    ],
+    [tenantId, ...columns(entry)],
   );
 }
 
@@ -34,15 +24,20 @@ export async function writePlatformAudit(system: Tx, entry: AuditEntry): Promise
   await system.query(
     `INSERT INTO platform_audit_log (actor_type, actor_id, actor_label, action, target_type, target_id, ip, details)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-    [
-      entry.actor.type,
-      entry.actor.id,
-      entry.actor.label,
-      entry.action,
-      entry.target?.type ?? null,
-      entry.target?.id ?? null,
-      entry.ip ?? null,
-      entry.details ?? {},
-    ],
+    columns(entry),
   );
+}
+
+/** An entry's values in the column order both trails share. */
+function columns(entry: AuditEntry): unknown[] {
+  return [
+    entry.actor.type,
+    entry.actor.id,
+    entry.actor.label,
+    entry.action,
+    entry.target?.type ?? null,
+    entry.target?.id ?? null,
+    entry.ip ?? null,
+    entry.details ?? {},
+  ];
 }

@@ -17,6 +17,7 @@
 import * as contracts from '@automateiq/contracts';
 import { type Access, type HttpMethod, Permission, type RouteContract } from '@automateiq/contracts';
 import type { FastifyInstance } from 'fastify';
+import { expect } from 'vitest';
 import { newId } from '../../src/lib/ids';
 import { issueApiKey } from '../../src/security/issue-api-key';
 import { type ApiHarness, TEST_PASSWORD, type TestTenant } from '../support/api-harness';
@@ -323,6 +324,13 @@ export function catalogueProblems(app: FastifyInstance): CatalogueProblems {
 }
 
 /** Says once per suite which routes are not registered yet, and which fixtures wait for a contract. */
+/** Every route has a fixture, every registered /v1 route a contract, and both listings agree. */
+export function expectCompleteCatalogue(problems: CatalogueProblems): void {
+    expect(problems.withoutFixture, 'routes without a fixture in route-catalogue.ts').toEqual([]);
+    expect(problems.withoutContract, 'registered routes without a contract (the access hook treats them as public)').toEqual([]);
+    expect(problems.unread, 'routes hasRoute() knows but printRoutes() did not show').toEqual([]);
+}
+
 export function reportCatalogue(suite: string, problems: CatalogueProblems): void {
   if (problems.unregistered.length > 0)
     console.warn(

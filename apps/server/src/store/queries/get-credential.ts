@@ -13,6 +13,17 @@ export interface CredentialRecord {
   updatedAt: Date;
 }
 
+/** What storing a credential writes: its fields in the clear, its secret fields sealed. */
+export interface CredentialWrite {
+  tenantId: string;
+  id: string;
+  name: string;
+  type: string;
+  publicData: Record<string, unknown>;
+  sealedData: Buffer;
+  secretFields: readonly string[];
+}
+
 export const CREDENTIAL_COLUMNS = `id, name, type, public_data AS "publicData", sealed_data AS "sealedData",
   secret_fields AS "secretFields", created_at AS "createdAt", updated_at AS "updatedAt"`;
 

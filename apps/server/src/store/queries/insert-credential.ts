@@ -1,18 +1,10 @@
 import type { Tx } from '../database';
-import { CREDENTIAL_COLUMNS, type CredentialRecord } from './get-credential';
+import { CREDENTIAL_COLUMNS, type CredentialRecord, type CredentialWrite } from './get-credential';
 
 /** Stores a new credential; a name the tenant uses already violates `credentials_name`. */
 export async function insertCredential(
   tx: Tx,
-  credential: {
-    tenantId: string;
-    id: string;
-    name: string;
-    type: string;
-    publicData: Record<string, unknown>;
-    sealedData: Buffer;
-    secretFields: readonly string[];
-  },
+  credential: CredentialWrite,
 ): Promise<CredentialRecord> {
   const { rows } = await tx.query<CredentialRecord>(
     `INSERT INTO credentials (tenant_id, id, name, type, public_data, sealed_data, secret_fields)

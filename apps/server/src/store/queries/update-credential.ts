@@ -1,18 +1,10 @@
 import type { Tx } from '../database';
-import { CREDENTIAL_COLUMNS, type CredentialRecord } from './get-credential';
+import { CREDENTIAL_COLUMNS, type CredentialRecord, type CredentialWrite } from './get-credential';
 
 /** Replaces a credential's name, type and fields; undefined when it does not exist. */
 export async function updateCredential(
   tx: Tx,
-  credential: {
-    tenantId: string;
-    id: string;
-    name: string;
-    type: string;
-    publicData: Record<string, unknown>;
-    sealedData: Buffer;
-    secretFields: readonly string[];
-  },
+  credential: CredentialWrite,
 ): Promise<CredentialRecord | undefined> {
   const { rows } = await tx.query<CredentialRecord>(
     `UPDATE credentials SET name = $3, type = $4, public_data = $5, sealed_data = $6, secret_fields = $7,
