@@ -79,4 +79,18 @@ describe('workflows and runs over the API', () => {
     expect(bad.status).toBe(400);
     expect(bad.body.errors[0].path).toBe('query.limit');
   });
+
+  it('refuses a forged cursor whose key has the wrong shape, before it reaches SQL', async () => {
+    const forged = (k: unknown) => Buffer.from(JSON.stringify({ k })).toString('base64url');
+    for (const url of [
+      `/v1/runs?cursor=${forged('not-a-uuid')}`,
+      `/v1/workflows?cursor=${forged("'; DROP TABLE runs; --")}`,
+      `/v1/audit?cursor=${forged('12a')}`,
+      `/v1/credentials?cursor=${forged(7)}`,
+    ]) {
+      const answer = await h.call({ method: 'GET', url, token: acme.key });
+      expect(answer.status, url).toBe(400);
+      expect(answer.body.errors).toEqual([{ path: 'query.cursor', message: 'not a cursor this API gave out' }]);
+    }
+  });
 });

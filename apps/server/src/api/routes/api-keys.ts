@@ -7,11 +7,10 @@ import { listApiKeys } from '../../store/queries/list-api-keys';
 import { revokeApiKey } from '../../store/queries/revoke-api-key';
 import type { ApiDeps } from '../api-deps';
 import { ApiError, notFound } from '../api-error';
-import { pageOf } from '../cursor';
+import { decodeCursor, pageOf } from '../cursor';
 import { actorOf, principalOf, tenantOf } from '../request-context';
 import { apiKeyJson } from '../resource-json';
 import { routeOptions } from '../route-options';
-import { decodeUuidCursor } from '../uuid-cursor';
 
 /**
  * The tenant's API keys: listing (never the keys), creating (the key shown once) and revoking. A key
@@ -27,7 +26,7 @@ export function apiKeyRoutes(deps: ApiDeps): FastifyPluginAsync {
       handler: async (request) => {
         const tenant = tenantOf(request);
         const { limit, cursor } = request.query;
-        const after = decodeUuidCursor(cursor);
+        const after = decodeCursor(cursor, 'uuid');
         const rows = await db.withTenant(tenant.id, (tx) => listApiKeys(tx, { tenantId: tenant.id, limit: limit + 1, after }));
         const page = pageOf(rows, limit, (row) => row.id);
         return { items: page.items.map(apiKeyJson), nextCursor: page.nextCursor };

@@ -3,7 +3,6 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { type AuditRecordRow, listAudit } from '../../store/queries/list-audit';
 import type { ApiDeps } from '../api-deps';
-import { ApiError } from '../api-error';
 import { decodeCursor, pageOf } from '../cursor';
 import { tenantOf } from '../request-context';
 import { routeOptions } from '../route-options';
@@ -19,11 +18,7 @@ export function auditRoutes(deps: ApiDeps): FastifyPluginAsync {
       handler: async (request) => {
         const tenant = tenantOf(request);
         const { limit, cursor, action } = request.query;
-        const before = decodeCursor(cursor, 'string');
-        if (before !== undefined && !/^\d{1,18}$/.test(before))
-          throw new ApiError('AIQ_VALIDATION', 'query.cursor: not a cursor this API gave out', {
-            errors: [{ path: 'query.cursor', message: 'not a cursor this API gave out' }],
-          });
+        const before = decodeCursor(cursor, 'sequence');
         const rows = await db.withTenant(tenant.id, (tx) =>
           listAudit(tx, { tenantId: tenant.id, limit: limit + 1, before, action }),
         );

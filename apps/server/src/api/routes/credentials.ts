@@ -37,7 +37,7 @@ export function credentialRoutes(deps: ApiDeps): FastifyPluginAsync {
         const tenant = tenantOf(request);
         const { limit, cursor } = request.query;
         const rows = await db.withTenant(tenant.id, (tx) =>
-          listCredentials(tx, { tenantId: tenant.id, limit: limit + 1, after: decodeCursor(cursor, 'string') }),
+          listCredentials(tx, { tenantId: tenant.id, limit: limit + 1, after: decodeCursor(cursor, 'uuid') }),
         );
         const page = pageOf(rows, limit, (row) => row.id);
         return { items: page.items.map(credentialJson), nextCursor: page.nextCursor };

@@ -12,10 +12,9 @@ import { updateMemberRole } from '../../store/queries/update-member-role';
 import { findOrCreateUser } from '../../tenancy/find-or-create-user';
 import type { ApiDeps } from '../api-deps';
 import { ApiError, notFound } from '../api-error';
-import { pageOf } from '../cursor';
+import { decodeCursor, pageOf } from '../cursor';
 import { actorOf, principalOf, tenantOf } from '../request-context';
 import { routeOptions } from '../route-options';
-import { decodeUuidCursor } from '../uuid-cursor';
 
 /**
  * Members: who belongs to the tenant, with which role. Only an owner makes, changes or removes an
@@ -32,7 +31,7 @@ export function memberRoutes(deps: ApiDeps): FastifyPluginAsync {
       handler: async (request) => {
         const tenant = tenantOf(request);
         const { limit, cursor } = request.query;
-        const after = decodeUuidCursor(cursor);
+        const after = decodeCursor(cursor, 'uuid');
         const rows = await db.withTenant(tenant.id, (tx) => listMembers(tx, { tenantId: tenant.id, limit: limit + 1, after }));
         const page = pageOf(rows, limit, (row) => row.userId);
         return { items: page.items.map(memberJson), nextCursor: page.nextCursor };

@@ -76,7 +76,7 @@ export function runRoutes(deps: ApiDeps): FastifyPluginAsync {
         const tenant = tenantOf(request);
         const { limit, cursor, workflowId, status } = request.query;
         const rows = await db.withTenant(tenant.id, (tx) =>
-          listRuns(tx, { tenantId: tenant.id, limit: limit + 1, before: decodeCursor(cursor, 'string'), workflowId, status }),
+          listRuns(tx, { tenantId: tenant.id, limit: limit + 1, before: decodeCursor(cursor, 'uuid'), workflowId, status }),
         );
         const page = pageOf(rows, limit, (row) => row.id);
         return { items: page.items.map(runSummaryJson), nextCursor: page.nextCursor };

@@ -48,7 +48,7 @@ export function tenantRoutes(deps: ApiDeps): FastifyPluginAsync {
       ...routeOptions(contract.listTenants),
       handler: async (request) => {
         const { limit, cursor } = request.query;
-        const after = decodeCursor(cursor, 'string');
+        const after = decodeCursor(cursor, 'text');
         const { rows } = await db.systemQuery<TenantRecord>(
           'platform admins list tenants',
           `SELECT ${TENANT_COLUMNS} FROM tenants WHERE ($1::text IS NULL OR slug > $1) ORDER BY slug LIMIT $2`,

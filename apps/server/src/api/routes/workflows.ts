@@ -47,7 +47,7 @@ export function workflowRoutes(deps: ApiDeps): FastifyPluginAsync {
           listWorkflows(tx, {
             tenantId: tenant.id,
             limit: limit + 1,
-            after: decodeCursor(cursor, 'string'),
+            after: decodeCursor(cursor, 'uuid'),
             active: active === undefined ? undefined : active === 'true',
             name,
           }),
@@ -179,7 +179,7 @@ export function workflowRoutes(deps: ApiDeps): FastifyPluginAsync {
         const rows = await db.withTenant(tenant.id, async (tx) => {
           if (!(await getWorkflow(tx, { tenantId: tenant.id, workflowId })))
             throw notFound('AIQ_WORKFLOW_NOT_FOUND', 'workflow', workflowId);
-          return listWorkflowVersions(tx, { tenantId: tenant.id, workflowId, limit: limit + 1, before: decodeCursor(cursor, 'number') });
+          return listWorkflowVersions(tx, { tenantId: tenant.id, workflowId, limit: limit + 1, before: decodeCursor(cursor, 'integer') });
         });
         const page = pageOf(rows, limit, (row) => row.version);
         return { items: page.items.map(versionJson), nextCursor: page.nextCursor };
