@@ -12,16 +12,26 @@ export const INVITE_TTL_MS = 7 * 24 * 3600_000;
 /**
  * The user with this e-mail, or a new one: with the password given, or else with an invite token
  * (returned once) that sets the password through POST /v1/auth/accept-invite. An existing user
- * keeps their password; one who was invited but has not accepted gets a new invite token (the old one
- * stops working). System path: users span tenants.
+ * keeps their password; with `renewInvite`, one who was invited but has not accepted gets a new invite
+ * token (the old one stops working). System path: users span tenants.
  */
 export async function findOrCreateUser(
   system: Tx,
-  args: { email: string; password?: string | undefined; platformAdmin?: boolean },
+  args: {
+    email: string;
+    password?: string | undefined;
+    platformAdmin?: boolean;
+    /**
+     * Give a user who was invited and has not accepted yet a new invite token. Only for a platform
+     * admin's onboarding: a tenant's admin must not get a token that sets the password of a user whom
+     * another tenant invited.
+     */
+    renewInvite?: boolean;
+  },
 ): Promise<{ user: UserRecord; created: boolean; inviteToken?: string }> {
   const existing = await findUserByEmail(system, args.email);
   if (existing) {
-    if (existing.passwordHash !== null) return { user: existing, created: false };
+    if (existing.passwordHash !== null || !args.renewInvite) return { user: existing, created: false };
     // Invited before and not accepted yet: a new invite, so that this caller can pass one on.
     const inviteToken = newSecretToken(INVITE_TOKEN_PREFIX);
     const renewed = await renewInvite(system, {

@@ -51,6 +51,7 @@ export async function onboardTenant(
     const { user: owner, inviteToken } = await findOrCreateUser(tx, {
       email: args.ownerEmail,
       password: args.ownerPassword,
+      renewInvite: true,
     });
     await tx.query("INSERT INTO memberships (tenant_id, user_id, role) VALUES ($1, $2, 'owner')", [tenant.id, owner.id]);
     const apiKey = await issueApiKey(tx, {

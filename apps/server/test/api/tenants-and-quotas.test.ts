@@ -62,6 +62,21 @@ describe('tenants, plans and quotas', () => {
     expect(third.body.inviteToken).toBeUndefined();
   });
 
+  it("never gives a tenant's admin a token for a user whom another tenant invited", async () => {
+    const invited = await h.call({
+      method: 'POST',
+      url: '/v1/tenants',
+      token: h.adminToken,
+      body: { name: 'Inviter', slug: 'inviter-co', ownerEmail: 'sam@example.com' },
+    });
+    const other = await h.tenant('other-co');
+    const added = await h.call({ method: 'POST', url: '/v1/members', token: other.key, body: { email: 'sam@example.com', role: 'viewer' } });
+    expect(added.status).toBe(201);
+    expect(added.body.inviteToken).toBeUndefined();
+    const accepted = await h.call({ method: 'POST', url: '/v1/auth/accept-invite', body: { token: invited.body.inviteToken, password: 'a long passphrase' } });
+    expect(accepted.status).toBe(200);
+  });
+
   it('lets only platform admins onboard tenants and change plans', async () => {
     const acme = await h.tenant('acme-p');
     const asOwner = await h.call({
