@@ -23,6 +23,8 @@ const RETRYABLE_SQLSTATES = new Set(['40001', '40P01']);
  * - `withSystem` / `systemQuery`: as `aiq_system` (BYPASSRLS), on a pool of its own, for the few
  *   reviewed cross-tenant paths (the queue claim, lease heartbeats, scans, onboarding). Each call
  *   names its reason.
+ * - a tenant read function on the tenant pool (`aiq_read_run`, migration 0010): a SQL function that
+ *   sets `app.tenant_id` for its own one-call transaction, for the hottest reads (one round trip).
  * Tenant-pool sessions start as `aiq_app` with no tenant, so a query outside `withTenant` sees no
  * tenant rows.
  */
@@ -57,26 +59,6 @@ export class Database {
   withTenant<T>(tenantId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (!UUID.test(tenantId)) throw new TypeError(`tenant id "${tenantId}" is not a UUID`);
     return transaction(this.pool, `BEGIN; SET LOCAL app.tenant_id = '${tenantId}'`, fn);
-  }
-
-  /**
-   * Read-only statements as the tenant in one round trip, for hot reads: `SET LOCAL` of the tenant and
-   * the statements travel in one simple-protocol message, which PostgreSQL runs as one implicit
-   * transaction, so row-level security confines them as in `withTenant` and they cannot write. The
-   * statements take no parameters: values go in only as `uuidLiteral`s. Returns each statement's rows.
-   */
-  async readAsTenant(tenantId: string, statements: readonly string[]): Promise<pg.QueryResultRow[][]> {
-    if (!UUID.test(tenantId)) throw new TypeError(`tenant id "${tenantId}" is not a UUID`);
-    // One statement sets both: each statement of the message costs a round of parsing and replies.
-    const prologue = [
-      `SELECT set_config('transaction_read_only', 'on', true), set_config('app.tenant_id', '${tenantId}', true)`,
-    ];
-    const message = [...prologue, ...statements].join(';\n');
-    // A message of several statements answers with one result per statement.
-    const results = (await this.pool.query(message)) as unknown as pg.QueryResult[];
-    if (!Array.isArray(results) || results.length !== prologue.length + statements.length)
-      throw new Error(`expected ${prologue.length + statements.length} results from a tenant read`);
-    return results.slice(prologue.length).map((result) => result.rows);
   }
 
   /** A transaction on the privileged, cross-tenant path. `reason` documents the call site. */
@@ -123,10 +105,4 @@ async function transaction<T>(pool: pg.Pool, begin: string, fn: (tx: Tx) => Prom
       throw error;
     }
   }
-}
-
-/** A UUID as an SQL literal, for statements sent without parameters (`readAsTenant`); throws on anything else. */
-export function uuidLiteral(value: string): string {
-  if (!UUID.test(value)) throw new TypeError(`"${value}" is not a UUID`);
-  return `'${value}'::uuid`;
 }

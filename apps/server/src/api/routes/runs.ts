@@ -49,14 +49,15 @@ export function runRoutes(deps: ApiDeps): FastifyPluginAsync {
           input: input ?? null,
           trigger: { type: 'api', by: actor.actor.label },
           idempotencyKey: request.headers['idempotency-key'],
+          // The audit record first: the count locks a shard of the tenant's day until the start commits.
           onCreate: async (tx, runId, version) => {
-            await countRunAgainstQuota(tx, tenant);
             await writeAudit(tx, tenant.id, {
               ...actor,
               action: 'run.start',
               target: { type: 'run', id: runId },
               details: { workflowId, version },
             });
+            await countRunAgainstQuota(tx, tenant);
           },
         });
         const { runId, created } = await started.catch((error: unknown) => {

@@ -1,27 +1,54 @@
-import { type Database, uuidLiteral } from '../database';
+import type { Database } from '../database';
 import type { RunRow } from './get-run';
 import type { StepAttemptRow } from './list-step-attempts';
 
+interface ReadRunRow extends Omit<RunRow, 'createdAt'>, Omit<StepAttemptRow, 'status' | 'output' | 'error' | 'startedAt' | 'finishedAt'> {
+  kind: 'run' | 'step';
+  createdAt: Date | null;
+}
+
 /**
  * A run and every attempt of its steps (in the order they were created), as `getRun` and
- * `listStepAttempts` read them, in one round trip to PostgreSQL (`Database.readAsTenant`) instead of
- * four (BEGIN and SET, the run, the steps, COMMIT). Undefined when the tenant has no such run.
+ * `listStepAttempts` read them, in one round trip to PostgreSQL: one call, as a prepared statement on
+ * the tenant pool, of `aiq_read_run` (migration 0010), which sets the tenant for its own implicit
+ * transaction so that row-level security confines it. Undefined when the tenant has no such run.
  */
 export async function getRunWithSteps(
   db: Database,
   args: { tenantId: string; runId: string },
 ): Promise<{ run: RunRow; steps: StepAttemptRow[] } | undefined> {
-  const tenant = uuidLiteral(args.tenantId);
-  const run = uuidLiteral(args.runId);
-  const [runs, steps] = await db.readAsTenant(args.tenantId, [
-    `SELECT id, workflow_id AS "workflowId", version, status, trigger, input, output, error,
-            created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt"
-       FROM runs WHERE tenant_id = ${tenant} AND id = ${run}`,
-    `SELECT scope, node_id AS "nodeId", attempt, status, port, output, error,
-            started_at AS "startedAt", finished_at AS "finishedAt"
-       FROM steps WHERE tenant_id = ${tenant} AND run_id = ${run}
-      ORDER BY created_at, scope, node_id, attempt`,
-  ]);
-  const found = runs?.[0] as RunRow | undefined;
-  return found && { run: found, steps: (steps ?? []) as StepAttemptRow[] };
+  const { rows } = await db.pool.query<ReadRunRow>({
+    name: 'aiq_read_run',
+    text: 'SELECT * FROM aiq_read_run($1, $2)',
+    values: [args.tenantId, args.runId],
+  });
+  const [first, ...rest] = rows;
+  if (first?.kind !== 'run') return undefined;
+  const run: RunRow = {
+    id: first.id,
+    workflowId: first.workflowId,
+    version: first.version,
+    status: first.status,
+    trigger: first.trigger,
+    input: first.input,
+    output: first.output,
+    error: first.error,
+    createdAt: first.createdAt as Date,
+    startedAt: first.startedAt,
+    finishedAt: first.finishedAt,
+  };
+  const steps = rest.map(
+    (row): StepAttemptRow => ({
+      scope: row.scope,
+      nodeId: row.nodeId,
+      attempt: row.attempt,
+      status: row.status as StepAttemptRow['status'],
+      port: row.port,
+      output: row.output,
+      error: row.error,
+      startedAt: row.startedAt,
+      finishedAt: row.finishedAt,
+    }),
+  );
+  return { run, steps };
 }
