@@ -30,6 +30,8 @@ export interface Config {
   trustProxy: boolean;
   /** Create a `demo` tenant with the examples on a first start with no tenants (AIQ_DEMO). Default: true. */
   demoTenant: boolean;
+  /** How long a `respond: sync` webhook waits for its run before answering 202 (AIQ_WEBHOOK_SYNC_TIMEOUT_MS). Default: 30000. */
+  webhookSyncTimeoutMs: number;
 }
 
 export class ConfigError extends UserError {
@@ -61,6 +63,7 @@ export function loadConfig(env: Env = process.env): Config {
     ipRequestsPerMinute: integer(env, 'AIQ_IP_RATE_LIMIT', { default: 300, min: 1, max: 100_000_000 }),
     trustProxy: oneOf(env, 'AIQ_TRUST_PROXY', ['true', 'false'], 'false') === 'true',
     demoTenant: oneOf(env, 'AIQ_DEMO', ['true', 'false'], 'true') === 'true',
+    webhookSyncTimeoutMs: integer(env, 'AIQ_WEBHOOK_SYNC_TIMEOUT_MS', { default: 30_000, min: 1, max: 600_000 }),
   };
 }
 

@@ -124,4 +124,18 @@ describe('triggerDefinitionSchema', () => {
     expect(ok({ type: 'cron', schedule: '0 * * * *', timezone: 'Europe/Berlin' })).toBe(true);
     expect(ok({ type: 'cron', schedule: '0 * * * *', timezone: 'Mars/Olympus' })).toBe(false);
   });
+
+  it('says what is wrong with a cron schedule', () => {
+    const result = triggerDefinitionSchema.safeParse({ type: 'cron', schedule: '61 * * * *' });
+    expect(result.error?.issues).toMatchObject([
+      { path: ['schedule'], message: 'minute field: 61 is out of range 0-59' },
+    ]);
+    expect(ok({ type: 'cron', schedule: '0 30 2 * * MON-FRI' })).toBe(true);
+    expect(ok({ type: 'cron', schedule: '* * *' })).toBe(false);
+  });
+
+  it('takes an optional cron misfire window as a duration', () => {
+    expect(ok({ type: 'cron', schedule: '0 * * * *', misfireWindow: '5m' })).toBe(true);
+    expect(ok({ type: 'cron', schedule: '0 * * * *', misfireWindow: 'soon' })).toBe(false);
+  });
 });

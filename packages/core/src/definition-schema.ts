@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cronScheduleError } from './cron-schedule';
 import { parseDuration } from './duration';
 import type { GraphDefinition, WorkflowDefinition } from './model';
 
@@ -45,10 +46,16 @@ export const workflowSettingsSchema = z.strictObject({
   retry: retryPolicyOptionsSchema.optional(),
 });
 
+/** A cron trigger (`CronTrigger` of model.ts). The schedule's message says what is wrong with it. */
 export const cronTriggerSchema = z.strictObject({
   type: z.literal('cron'),
-  schedule: nonEmpty,
+  schedule: nonEmpty.superRefine((schedule, ctx) => {
+    const problem = cronScheduleError(schedule);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  }),
   timezone: z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin').optional(),
+  /** How late a fire may still start a run. Default: 5m. */
+  misfireWindow: durationSchema.optional(),
 });
 
 export const webhookTriggerSchema = z.strictObject({

@@ -1,4 +1,5 @@
 export * from './assert-never';
+export * from './cron-schedule';
 export * from './definition-schema';
 export * from './duration';
 export * from './expression';

@@ -95,8 +95,15 @@ export interface WorkflowSettings {
 
 export interface CronTrigger {
   type: 'cron';
+  /** A cron expression: 5 fields, or 6 with seconds first (syntax and daylight saving: cron-schedule.ts). */
   schedule: string;
+  /** IANA time zone the schedule's wall-clock times are read in. Default: UTC. */
   timezone?: string;
+  /**
+   * How late a fire may still start a run, a duration such as `5m`. A fire time missed by more (the
+   * scheduler was down or behind) is skipped rather than run late. Default: 5m.
+   */
+  misfireWindow?: string;
 }
 export interface WebhookTrigger {
   type: 'webhook';

@@ -159,7 +159,8 @@ function toContext(tenant: TenantRecord): TenantContext {
   };
 }
 
-function rateLimited(retryAfterSeconds: number, what: string, limit: number): ApiError {
+/** 429 for a used-up request budget: the tenant's apiRequestsPerMinute quota, or another named limit. */
+export function rateLimited(retryAfterSeconds: number, what: string, limit: number): ApiError {
   const isQuota = what === 'apiRequestsPerMinute';
   return new ApiError('AIQ_RATE_LIMITED', isQuota
     ? `the tenant's quota apiRequestsPerMinute (${limit}) is used up: retry in ${retryAfterSeconds} s`

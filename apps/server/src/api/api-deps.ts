@@ -8,6 +8,7 @@ import type { MasterKey } from '../security/master-key';
 import { MasterKeyRing } from '../security/master-key-ring';
 import { RateLimiter } from '../security/rate-limiter';
 import { Vault } from '../security/vault';
+import { RunEvents } from './run-events';
 import type { Database } from '../store/database';
 
 /** What the API's route plugins are given (one object, wired in the composition root). */
@@ -23,6 +24,8 @@ export interface ApiDeps {
   tokens: AccessTokens;
   authenticator: Authenticator;
   limiter: RateLimiter;
+  /** This process's one LISTEN connection to run announcements (event streams, sync webhooks). */
+  runEvents: RunEvents;
 }
 
 /** The API's collaborators, built from an open platform. */
@@ -51,5 +54,6 @@ export function createApiDeps(args: {
       onError: (error) => args.logger.warn({ err: error }, 'authentication bookkeeping failed'),
     }),
     limiter: new RateLimiter(),
+    runEvents: new RunEvents({ connectionString: args.db.pool.options.connectionString, logger: args.logger }),
   };
 }

@@ -1,4 +1,4 @@
-import type { TenantContext } from '../security/principal';
+import type { Quotas } from '@automateiq/contracts';
 import type { Tx } from '../store/database';
 import { countRunToday } from '../store/queries/count-run-today';
 import { ApiError } from './api-error';
@@ -7,7 +7,7 @@ import { ApiError } from './api-error';
  * Counts a new run in the tenant's day (UTC) and refuses it beyond the runsPerDay quota. Runs in the
  * start's transaction, so a refused run is not created.
  */
-export async function countRunAgainstQuota(tx: Tx, tenant: TenantContext): Promise<void> {
+export async function countRunAgainstQuota(tx: Tx, tenant: { id: string; quotas: Pick<Quotas, 'runsPerDay'> }): Promise<void> {
   const runs = await countRunToday(tx, { tenantId: tenant.id });
   const limit = tenant.quotas.runsPerDay;
   if (limit !== null && runs > limit) {

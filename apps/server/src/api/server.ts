@@ -110,6 +110,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     done();
   });
 
+  app.addHook('onClose', async () => deps.runEvents.close());
   registerHealthRoutes(app, { ready: options.ready, metrics: options.metrics });
   await app.register(apiRoutes(deps));
   return app;

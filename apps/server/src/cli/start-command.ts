@@ -11,6 +11,7 @@ import { createLogger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
 import { openPlatform, type Platform } from '../platform';
 import { type BootstrapResult, bootstrapPlatform } from '../tenancy/bootstrap-platform';
+import { Scheduler } from '../triggers/scheduler';
 
 /** The example workflows that a first start loads into the demo tenant. */
 const EXAMPLES_DIR = fileURLToPath(new URL('../../../../examples', import.meta.url));
@@ -36,7 +37,7 @@ export type Role = (typeof Role)[keyof typeof Role];
 
 /**
  * `aiq start`: opens the platform (embedded PostgreSQL unless DATABASE_URL), serves `/healthz`,
- * `/readyz` and `/metrics`, and runs a worker when the role includes one. Stops cleanly on SIGINT and
+ * `/readyz` and `/metrics`, and runs a worker and the cron scheduler when the role includes them. Stops cleanly on SIGINT and
  * SIGTERM: the worker finishes its steps, the database (if embedded) shuts down.
  */
 export async function startCommand(
@@ -64,6 +65,12 @@ export async function startCommand(
     });
     await worker.start();
   }
+  // The scheduler fires cron ticks; any number may run against one database.
+  const scheduler =
+    args.role === 'all' || args.role === 'scheduler'
+      ? new Scheduler({ db: open.db, engine: open.engine, logger })
+      : undefined;
+  scheduler?.start();
   const ready = async () => (await open.db.systemQuery('readiness', 'SELECT 1')).rowCount === 1;
   const serves = args.role === 'all' || args.role === 'api';
   if (serves) {
@@ -99,7 +106,7 @@ export async function startCommand(
 
   onShutdown(async (signal) => {
     logger.info({ signal }, 'stopping');
-    await Promise.all([server.close(), worker?.stop()]);
+    await Promise.all([server.close(), worker?.stop(), scheduler?.stop()]);
     await closeCodeSandboxPool();
     await open.close();
   });

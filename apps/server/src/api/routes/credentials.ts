@@ -15,7 +15,7 @@ import { updateCredential } from '../../store/queries/update-credential';
 import type { ApiDeps } from '../api-deps';
 import { ApiError, notFound } from '../api-error';
 import { decodeCursor, pageOf } from '../cursor';
-import { isUniqueViolation } from '../pg-errors';
+import { isUniqueViolation } from '../../store/pg-errors';
 import { actorOf, tenantOf } from '../request-context';
 import { routeOptions } from '../route-options';
 

@@ -4,6 +4,7 @@ import { apiKeyRoutes } from './api-keys';
 import { auditRoutes } from './audit';
 import { authRoutes } from './auth';
 import { connectorRoutes } from './connectors';
+import { webhookRoutes } from './webhooks';
 import { credentialRoutes } from './credentials';
 import { meRoutes } from './me';
 import { memberRoutes } from './members';
@@ -32,5 +33,6 @@ export function apiRoutes(deps: ApiDeps): FastifyPluginAsync {
     await app.register(usageRoutes(deps));
     await app.register(connectorRoutes(deps));
     await app.register(credentialRoutes(deps));
+    await app.register(webhookRoutes(deps));
   };
 }

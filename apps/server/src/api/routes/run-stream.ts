@@ -5,7 +5,7 @@ import { getRun } from '../../store/queries/get-run';
 import type { ApiDeps } from '../api-deps';
 import { ApiError, notFound } from '../api-error';
 import { EventStream, type EventStreamOptions } from '../event-stream';
-import { type RunChangeListener, RunEvents } from '../run-events';
+import type { RunChangeListener } from '../run-events';
 import { RunFollower } from '../run-follower';
 import { tenantOf } from '../request-context';
 import { routeOptions } from '../route-options';
@@ -19,14 +19,14 @@ export interface RunStreamOptions extends EventStreamOptions {
 /**
  * Live run changes as server-sent events: one run (`GET /v1/runs/:id/stream`) or all of the tenant's
  * (`GET /v1/stream`). The engine announces changes on `aiq_runs`; this process listens on one
- * connection (`RunEvents`, closed with the server) and each stream reads what it shows itself.
+ * connection (`deps.runEvents`, closed with the server) and each stream reads what it shows itself.
  */
 export function runStreamRoutes(deps: ApiDeps, options: RunStreamOptions = {}): FastifyPluginAsync {
   return async (root) => {
     const app = root.withTypeProvider<ZodTypeProvider>();
     const { db, logger } = deps;
     const maxStreams = options.maxStreamsPerTenant ?? 100;
-    const events = new RunEvents({ connectionString: db.pool.options.connectionString, logger });
+    const events = deps.runEvents;
     const open = new Set<EventStream>();
     const perTenant = new Map<string, number>();
 
@@ -34,7 +34,6 @@ export function runStreamRoutes(deps: ApiDeps, options: RunStreamOptions = {}): 
     app.addHook('preClose', async () => {
       for (const stream of [...open]) stream.end();
     });
-    app.addHook('onClose', async () => events.close());
 
     /** Counts a stream against the tenant's limit; the returned function gives it back (once). */
     function takeStreamSlot(tenantId: string): () => void {

@@ -16,7 +16,8 @@ import { updateWorkflowState } from '../../store/queries/update-workflow-state';
 import type { ApiDeps } from '../api-deps';
 import { ApiError, notFound } from '../api-error';
 import { decodeCursor, pageOf } from '../cursor';
-import { isUniqueViolation } from '../pg-errors';
+import { isUniqueViolation } from '../../store/pg-errors';
+import { syncTriggers, WebhookPathTakenError } from '../../triggers/sync-triggers';
 import { jsonBytes, payloadTooLarge } from '../quota-errors';
 import { actorOf, tenantOf } from '../request-context';
 import { routeOptions } from '../route-options';
@@ -128,6 +129,8 @@ export function workflowRoutes(deps: ApiDeps): FastifyPluginAsync {
             target: { type: 'workflow', id: workflowId },
             details: { name: definition.name, version },
           });
+          // An active workflow's triggers become those of its new version.
+          if (current.active) await syncTriggers(tx, { tenantId: tenant.id, workflowId }).catch(pathTaken('body.definition'));
           return getWorkflow(tx, { tenantId: tenant.id, workflowId });
         });
         if (!updated) throw notFound('AIQ_WORKFLOW_NOT_FOUND', 'workflow', workflowId);
@@ -143,6 +146,7 @@ export function workflowRoutes(deps: ApiDeps): FastifyPluginAsync {
         await db.withTenant(tenant.id, async (tx) => {
           if (!(await updateWorkflowState(tx, { tenantId: tenant.id, workflowId, change: 'delete' })))
             throw notFound('AIQ_WORKFLOW_NOT_FOUND', 'workflow', workflowId);
+          await syncTriggers(tx, { tenantId: tenant.id, workflowId });
           await writeAudit(tx, tenant.id, { ...actorOf(request), action: 'workflow.delete', target: { type: 'workflow', id: workflowId } });
         });
         return reply.code(204).send(null);
@@ -161,6 +165,7 @@ export function workflowRoutes(deps: ApiDeps): FastifyPluginAsync {
           const found = await db.withTenant(tenant.id, async (tx) => {
             if (!(await updateWorkflowState(tx, { tenantId: tenant.id, workflowId, change })))
               throw notFound('AIQ_WORKFLOW_NOT_FOUND', 'workflow', workflowId);
+            await syncTriggers(tx, { tenantId: tenant.id, workflowId }).catch(pathTaken('definition'));
             await writeAudit(tx, tenant.id, { ...actorOf(request), action: `workflow.${change}`, target: { type: 'workflow', id: workflowId } });
             return getWorkflow(tx, { tenantId: tenant.id, workflowId });
           });
@@ -207,6 +212,17 @@ export function workflowRoutes(deps: ApiDeps): FastifyPluginAsync {
 /** Serialises workflow creation in a tenant, so the maxWorkflows count holds under concurrency. */
 async function lockTenant(tx: Tx, tenantId: string): Promise<void> {
   await tx.query('SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE', [tenantId]);
+}
+
+/** A webhook path another workflow holds, as a 409 naming the trigger (under `prefix`). */
+function pathTaken(prefix: string) {
+  return (error: unknown): never => {
+    if (error instanceof WebhookPathTakenError)
+      throw new ApiError('AIQ_WEBHOOK_PATH_TAKEN', error.message, {
+        errors: [{ path: `${prefix}.triggers[${error.position}].path`, message: `"${error.path}" is taken` }],
+      });
+    throw error;
+  };
 }
 
 function nameTaken(name: string) {
