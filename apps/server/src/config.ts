@@ -30,6 +30,8 @@ export interface Config {
   trustProxy: boolean;
   /** Create a `demo` tenant with the examples on a first start with no tenants (AIQ_DEMO). Default: true. */
   demoTenant: boolean;
+  /** The platform's address as outside systems reach it (AIQ_PUBLIC_URL), for resume URLs. Default: http://HOST:PORT. */
+  publicUrl: string;
   /** How long a `respond: sync` webhook waits for its run before answering 202 (AIQ_WEBHOOK_SYNC_TIMEOUT_MS). Default: 30000. */
   webhookSyncTimeoutMs: number;
 }
@@ -42,11 +44,14 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads and checks the environment; a bad value fails at start with the variable's name. */
 export function loadConfig(env: Env = process.env): Config {
+  const host = optional(env, 'HOST') ?? '127.0.0.1';
+  const port = integer(env, 'PORT', { default: 3000, min: 0, max: 65_535 });
   return {
     databaseUrl: optional(env, 'DATABASE_URL'),
     dataDir: resolve(optional(env, 'AIQ_DATA_DIR') ?? '.automateiq'),
-    host: optional(env, 'HOST') ?? '127.0.0.1',
-    port: integer(env, 'PORT', { default: 3000, min: 0, max: 65_535 }),
+    host,
+    port,
+    publicUrl: url(env, 'AIQ_PUBLIC_URL') ?? `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
     workerConcurrency: integer(env, 'AIQ_WORKER_CONCURRENCY', { default: 16, min: 1, max: 1_000 }),
     egressAllow: list(env, 'AIQ_EGRESS_ALLOW'),
     logLevel: oneOf(
@@ -72,6 +77,20 @@ function list(env: Env, name: string): string[] {
     .split(',')
     .map((entry) => entry.trim())
     .filter((entry) => entry !== '');
+}
+
+/** An http(s) URL without a trailing slash. */
+function url(env: Env, name: string): string | undefined {
+  const text = optional(env, name);
+  if (text === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(text);
+  } catch {
+    throw new ConfigError(`${name}: "${text}" is not a URL`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`${name}: "${text}" is not an http(s) URL`);
+  return text.replace(/\/+$/, '');
 }
 
 function optional(env: Env, name: string): string | undefined {

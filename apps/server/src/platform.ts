@@ -4,6 +4,7 @@ import type { Config } from './config';
 import { Engine, type EngineObserver } from './engine';
 import type { Connector } from '@automateiq/connector-kit';
 import { loadMasterKeyRing, type MasterKeyRing } from './security/master-key-ring';
+import { RunResumeTokens } from './security/resume-token';
 import { Vault } from './security/vault';
 import { Database } from './store/database';
 import { startEmbeddedPostgres } from './store/embedded-postgres';
@@ -63,6 +64,7 @@ export async function openPlatform(args: {
     logger,
     egressAllow: config.egressAllow,
     credentials: vault,
+    resumeUrl: resumeUrls(config.publicUrl, masterKey),
     ...(args.observer ? { observer: args.observer } : {}),
   });
   return {
@@ -78,4 +80,10 @@ export async function openPlatform(args: {
       await embedded?.stop();
     },
   };
+}
+
+/** `run.resumeUrl`: `<public URL>/resume/<tenant>/<run>/<token>` (see routes/resume.ts). */
+export function resumeUrls(publicUrl: string, masterKey: MasterKeyRing): (tenantId: string, runId: string) => string {
+  const tokens = new RunResumeTokens(masterKey.signingKeys('run-resume'));
+  return (tenantId, runId) => `${publicUrl}/resume/${tenantId}/${runId}/${tokens.sign(tenantId, runId)}`;
 }

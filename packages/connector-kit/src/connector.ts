@@ -9,6 +9,11 @@ export type NodeOutcome =
   | { kind: 'output'; output: unknown; port?: string }
   /** The step waits until `until` (no worker held), then succeeds with `output`. */
   | { kind: 'wait'; until: Date; output: unknown }
+  /**
+   * The step waits (no worker held) until an event named `event` is delivered to the run, and succeeds
+   * with its payload; at `timeoutAt` (if any) it fails with code `TIMEOUT` instead.
+   */
+  | { kind: 'waitForEvent'; event: string; timeoutAt?: Date | undefined }
   /** The engine runs the node's inline graph once per item, at most `concurrency` at a time. */
   | { kind: 'forEach'; items: unknown[]; concurrency: number };
 export type NodeOutcomeKind = NodeOutcome['kind'];

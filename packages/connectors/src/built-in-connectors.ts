@@ -6,6 +6,7 @@ import { flowIf } from './flow/flow-if';
 import { flowReturn } from './flow/flow-return';
 import { flowSwitch } from './flow/flow-switch';
 import { flowWait } from './flow/flow-wait';
+import { flowWaitForEvent } from './flow/flow-wait-for-event';
 import { httpRequest } from './http/http-request';
 import { transform } from './transform/transform';
 
@@ -15,6 +16,7 @@ export const builtInConnectors: readonly Connector[] = [
   flowSwitch,
   flowForEach,
   flowWait,
+  flowWaitForEvent,
   flowReturn,
   flowFail,
   transform,

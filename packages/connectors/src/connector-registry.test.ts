@@ -14,6 +14,7 @@ describe('builtInConnectors', () => {
       'flow.return',
       'flow.switch',
       'flow.wait',
+      'flow.waitForEvent',
       'http.request',
       'transform',
     ]);

@@ -16,6 +16,7 @@ export { flowIf } from './flow/flow-if';
 export { flowReturn } from './flow/flow-return';
 export { flowSwitch, SWITCH_DEFAULT_PORT } from './flow/flow-switch';
 export { flowWait } from './flow/flow-wait';
+export { flowWaitForEvent } from './flow/flow-wait-for-event';
 export { isTruthy } from './flow/is-truthy';
 export { applyCredential, type CredentialTarget, DEFAULT_API_KEY_HEADER } from './http/apply-credential';
 export {

@@ -145,6 +145,41 @@ export const retryRun = defineRoute({
   response: { 202: z.strictObject({ id: uuidSchema, status: runStatusSchema, retryOf: uuidSchema }) },
 });
 
+/** An event's name, as `flow.waitForEvent` names it. */
+export const eventNameSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,199}$/, { error: 'letters, digits, _ . : - (1-200), starting with a letter or digit' });
+
+export const runEventBody = z.strictObject({ name: eventNameSchema, payload: jsonValue.optional() });
+export const runEventAnswer = z.strictObject({
+  id: uuidSchema.describe('The event'),
+  runId: uuidSchema,
+  delivered: z.boolean().describe('A step waiting for it took it; false: it is kept for the first step that waits for it'),
+  nodeId: z.string().nullable().describe('The node that took it'),
+});
+
+export const sendRunEvent = defineRoute({
+  method: 'POST',
+  url: '/v1/runs/:id/events',
+  summary: 'Deliver an event to a run: a flow.waitForEvent step waiting for its name takes it',
+  tags: ['runs'],
+  access: { kind: 'tenant', permission: Permission.runControl },
+  params: idParams,
+  body: runEventBody,
+  response: { 202: runEventAnswer },
+});
+
+export const resumeRun = defineRoute({
+  method: 'POST',
+  url: '/resume/:tenantId/:runId/:token',
+  summary: "Deliver an event to a run through its resume URL (run.resumeUrl): the token is the credential",
+  tags: ['runs'],
+  access: { kind: 'public' },
+  params: z.strictObject({ tenantId: uuidSchema, runId: uuidSchema, token: z.string().min(1).max(200) }),
+  body: runEventBody,
+  response: { 202: runEventAnswer },
+});
+
 export const streamRun = defineRoute({
   method: 'GET',
   url: '/v1/runs/:id/stream',

@@ -9,6 +9,8 @@ export interface RunInfo {
   startedAt: string | null;
   input: unknown;
   trigger: unknown;
+  /** Where an outside system delivers events to the run (flow.waitForEvent); null when none is served. */
+  resumeUrl?: string | null;
 }
 
 /** How a step appears to expressions as `steps.<id>`. */
@@ -62,6 +64,12 @@ export function expressionScope(args: {
     item,
     index,
     vars: args.vars,
-    run: { id: run.id, workflowId: run.workflowId, version: run.version, startedAt: run.startedAt },
+    run: {
+      id: run.id,
+      workflowId: run.workflowId,
+      version: run.version,
+      startedAt: run.startedAt,
+      resumeUrl: run.resumeUrl ?? null,
+    },
   };
 }

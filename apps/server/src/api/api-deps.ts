@@ -7,6 +7,7 @@ import { Authenticator } from '../security/authenticator';
 import type { MasterKey } from '../security/master-key';
 import { MasterKeyRing } from '../security/master-key-ring';
 import { RateLimiter } from '../security/rate-limiter';
+import { RunResumeTokens } from '../security/resume-token';
 import { Vault } from '../security/vault';
 import { RunEvents } from './run-events';
 import type { Database } from '../store/database';
@@ -24,6 +25,8 @@ export interface ApiDeps {
   tokens: AccessTokens;
   authenticator: Authenticator;
   limiter: RateLimiter;
+  /** Verifies the tokens of runs' resume URLs. */
+  resumeTokens: RunResumeTokens;
   /** This process's one LISTEN connection to run announcements (event streams, sync webhooks). */
   runEvents: RunEvents;
 }
@@ -54,6 +57,7 @@ export function createApiDeps(args: {
       onError: (error) => args.logger.warn({ err: error }, 'authentication bookkeeping failed'),
     }),
     limiter: new RateLimiter(),
+    resumeTokens: new RunResumeTokens(masterKey.signingKeys('run-resume')),
     runEvents: new RunEvents({ connectionString: args.db.pool.options.connectionString, logger: args.logger }),
   };
 }

@@ -11,6 +11,7 @@ import type { StepAttemptRecord } from '../store/queries/apply-run-changes';
 import type { ClaimedJob } from '../store/queries/claim-jobs';
 import type { RunContext } from '../store/queries/load-run-contexts';
 import { loadRunsSteps } from '../store/queries/load-runs-steps';
+import { takeRunEvent } from '../store/queries/take-run-event';
 import { type RunHead, takeJobsAndLockRuns } from '../store/queries/lock-runs';
 import { decideRun, type RunDecision } from './run-decision';
 import { RunMutations } from './run-mutations';
@@ -61,6 +62,11 @@ export interface CompletionDeps {
 /** Node types that only compute from the run's data: no I/O, no waiting, bounded by the expression time box. */
 export const PURE_NODE_TYPES: ReadonlySet<string> = new Set(['transform', 'flow.if', 'flow.switch', 'flow.return', 'flow.fail']);
 const OPEN = new Set(['pending', 'running', 'waiting']);
+
+/** The output of a step while it waits for an event: what it waits for, and until when. */
+export function eventWaitOutput(event: string, timeoutAt: number | undefined): { event: string; timeoutAt: string | null } {
+  return { event, timeoutAt: timeoutAt === undefined ? null : new Date(timeoutAt).toISOString() };
+}
 const RUN_TIMEOUT: StepError = {
   code: 'RUN_TIMEOUT',
   message: 'the run did not finish within its timeout',
@@ -119,6 +125,19 @@ export async function completeBatch(
           });
           replan.add(run.id);
           break;
+        case 'waitingForEvent': {
+          // An event delivered before the step waited is taken at once.
+          const event = await takeRunEvent(tx, { tenantId, ...attempt, name: result.event });
+          if (event) {
+            results.push({ ...attempt, status: 'succeeded', output: event.payload });
+          } else {
+            results.push({ ...attempt, status: 'waiting', output: eventWaitOutput(result.event, result.timeoutAt) });
+            if (result.timeoutAt !== undefined)
+              mutations.jobs.push({ ...attempt, kind: 'timeout', priority: run.priority, availableAt: result.timeoutAt });
+          }
+          replan.add(run.id);
+          break;
+        }
         case 'forEach':
           results.push({
             ...attempt,
@@ -285,7 +304,7 @@ async function runPureSteps(args: {
 }
 
 /** A run's state with this batch's results (and new retry attempts) applied, as the database will hold it. */
-function withRecords(state: readonly StepState[], records: readonly StepAttemptRecord[]): StepState[] {
+export function withRecords(state: readonly StepState[], records: readonly StepAttemptRecord[]): StepState[] {
   const steps = new Map(state.map((s) => [`${s.scope}\u0000${s.nodeId}`, s]));
   for (const record of records) {
     const key = `${record.scope}\u0000${record.nodeId}`;

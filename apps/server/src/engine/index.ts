@@ -1,6 +1,7 @@
 import { type Connector, type ConnectorLimits, createSafeHttpClient } from '@automateiq/connector-kit';
 import type { Logger } from 'pino';
 import type { Database } from '../store/database';
+import { deliverRunEvent, type RunEventDelivery, type RunEventResult } from './event-delivery';
 import { cancelRun } from './cancel-system';
 import type { CredentialSource } from './credential-source';
 import type { EngineObserver } from './engine-observer';
@@ -30,6 +31,8 @@ export interface EngineOptions {
   /** Nodes' credentials (the vault). Default: none; a node that names a credential fails. */
   credentials?: CredentialSource;
   observer?: EngineObserver;
+  /** The URL through which an outside system delivers events to a run (`run.resumeUrl` in expressions). Default: none. */
+  resumeUrl?: ((tenantId: string, runId: string) => string) | undefined;
 }
 
 /**
@@ -49,6 +52,7 @@ export class Engine {
       http: createSafeHttpClient({ allow: [...(options.egressAllow ?? [])] }),
       limits: options.limits ?? { codeMemoryMb: 64, codeTimeoutMs: 10_000 },
       credentials: options.credentials,
+      resumeUrl: options.resumeUrl,
       maxOutputBytes: (tenantId) => tenantLimits.maxPayloadBytes(tenantId),
       logger: (bindings) => {
         const child = logger.child(bindings);
@@ -73,6 +77,11 @@ export class Engine {
 
   cancelRun(args: { tenantId: string; runId: string }): Promise<boolean> {
     return cancelRun(this.options.db, args);
+  }
+
+  /** Delivers an event to a run: a step waiting for it (flow.waitForEvent) takes it, else it is kept for one. */
+  deliverRunEvent(delivery: RunEventDelivery): Promise<RunEventResult> {
+    return deliverRunEvent({ db: this.options.db, workflows: this.workflows }, delivery);
   }
 
   /** Retries a failed or cancelled run from its failed steps, as a new run that keeps the completed ones. */

@@ -29,6 +29,8 @@ import type { LoadedWorkflow } from './workflow-cache';
 export type StepResult =
   | { kind: 'succeeded'; output: unknown; port?: string | undefined }
   | { kind: 'waiting'; until: number; output: unknown }
+  /** Waits for an event named `event` delivered to the run; fails with TIMEOUT at `timeoutAt` (epoch ms) if any. */
+  | { kind: 'waitingForEvent'; event: string; timeoutAt?: number | undefined }
   | { kind: 'forEach'; items: unknown[]; concurrency: number }
   | { kind: 'failed'; error: StepError };
 
@@ -37,6 +39,8 @@ export interface StepRunnerOptions {
   http: SafeHttpClient;
   limits: ConnectorLimits;
   logger: (bindings: Record<string, unknown>) => ConnectorLogger;
+  /** A run's resume URL (`run.resumeUrl`); absent: null. */
+  resumeUrl?: ((tenantId: string, runId: string) => string) | undefined;
   /** Where nodes' credentials come from. Default: none (a node that names a credential fails). */
   credentials?: CredentialSource | undefined;
   /** The tenant's largest allowed step output in bytes (its plan's maxPayloadBytes); null: unlimited. Default: none. */
@@ -162,6 +166,7 @@ export class StepRunner {
             startedAt: args.run.startedAt?.toISOString() ?? null,
             input: args.run.input,
             trigger: args.run.trigger,
+            resumeUrl: this.options.resumeUrl?.(args.tenantId, args.run.id) ?? null,
           },
           vars: {},
         }),
@@ -206,6 +211,8 @@ export class StepRunner {
           return { kind: 'succeeded', output: outcome.output, port: outcome.port };
         case 'wait':
           return { kind: 'waiting', until: outcome.until.getTime(), output: outcome.output };
+        case 'waitForEvent':
+          return { kind: 'waitingForEvent', event: outcome.event, timeoutAt: outcome.timeoutAt?.getTime() };
         case 'forEach':
           return { kind: 'forEach', items: outcome.items, concurrency: outcome.concurrency };
       }
@@ -293,5 +300,7 @@ function maskResult(result: StepResult, mask: SecretMask): StepResult {
       return { ...result, items: mask.value(result.items) };
     case 'failed':
       return { ...result, error: mask.value(result.error) };
+    case 'waitingForEvent':
+      return result;
   }
 }

@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { createApiDeps, type ApiDeps } from '../../src/api/api-deps';
 import { createApiServer } from '../../src/api/server';
 import { loadConfig } from '../../src/config';
+import { resumeUrls } from '../../src/platform';
 import { hashPassword } from '../../src/security/password';
 import { MasterKey } from '../../src/security/master-key';
 import { MasterKeyRing } from '../../src/security/master-key-ring';
@@ -56,9 +57,13 @@ export async function startApiHarness(opts: { workers?: number; env?: Record<str
   const t = await createTestDatabase();
   const masterKey = MasterKeyRing.from(MasterKey.generate());
   const vault = new Vault({ db: t.db, keys: masterKey });
-  const engine = await startEngineHarness(t, { workers: opts.workers ?? 0, credentials: vault });
-  const logger = pino({ level: process.env.AIQ_TEST_LOG ?? 'silent' }, pino.destination(2));
   const config = loadConfig({ AIQ_DATA_DIR: '/nonexistent', ...opts.env });
+  const engine = await startEngineHarness(t, {
+    workers: opts.workers ?? 0,
+    credentials: vault,
+    resumeUrl: resumeUrls(config.publicUrl, masterKey),
+  });
+  const logger = pino({ level: process.env.AIQ_TEST_LOG ?? 'silent' }, pino.destination(2));
   const deps = createApiDeps({
     config,
     db: t.db,

@@ -39,6 +39,8 @@ export async function startEngineHarness(
     egressAllow?: string[];
     /** Where nodes' credentials come from (the vault). Default: none. */
     credentials?: CredentialSource;
+    /** `run.resumeUrl` of the runs. Default: none. */
+    resumeUrl?: (tenantId: string, runId: string) => string;
   } = {},
 ): Promise<EngineHarness> {
   const engine = new Engine({
@@ -48,6 +50,7 @@ export async function startEngineHarness(
     logger: pino({ level: process.env.AIQ_TEST_LOG ?? 'silent' }, pino.destination(2)),
     egressAllow: opts.egressAllow ?? ['127.0.0.1', 'localhost'],
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
+    resumeUrl: opts.resumeUrl,
   });
   const tenantId = (await ensureTenant(t.db, 'test')).id;
   const workers: Worker[] = [];

@@ -7,6 +7,7 @@ import { flowIf } from './flow-if';
 import { flowReturn } from './flow-return';
 import { flowSwitch } from './flow-switch';
 import { flowWait } from './flow-wait';
+import { flowWaitForEvent } from './flow-wait-for-event';
 import { isTruthy } from './is-truthy';
 
 describe('isTruthy', () => {
@@ -160,5 +161,28 @@ describe('flow.fail', () => {
     expect(await rejection(executeForTest(flowFail, { message: 'm', code: 'OUT_OF_STOCK' }))).toMatchObject({
       code: 'OUT_OF_STOCK',
     });
+  });
+});
+
+describe('flow.waitForEvent', () => {
+  const now = Date.parse('2030-01-01T00:00:00.000Z');
+
+  it('waits for the named event, until the timeout if it has one', async () => {
+    expect(await executeForTest(flowWaitForEvent, { event: 'payment.confirmed', timeout: '2h' }, { now: () => now })).toEqual({
+      kind: 'waitForEvent',
+      event: 'payment.confirmed',
+      timeoutAt: new Date(now + 7_200_000),
+    });
+    expect(await executeForTest(flowWaitForEvent, { event: 'go' }, { now: () => now })).toEqual({
+      kind: 'waitForEvent',
+      event: 'go',
+      timeoutAt: undefined,
+    });
+  });
+
+  it('refuses a name that is not one, and a bad timeout', () => {
+    for (const params of [{ event: '' }, { event: 'has space' }, { event: 'x', timeout: 'soon' }, { timeout: '1m' }]) {
+      expect(() => parseConnectorParams(flowWaitForEvent, params)).toThrow(ConnectorError);
+    }
   });
 });

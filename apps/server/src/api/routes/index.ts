@@ -5,6 +5,7 @@ import { auditRoutes } from './audit';
 import { authRoutes } from './auth';
 import { connectorRoutes } from './connectors';
 import { webhookRoutes } from './webhooks';
+import { resumeRoutes } from './resume';
 import { credentialRoutes } from './credentials';
 import { meRoutes } from './me';
 import { memberRoutes } from './members';
@@ -34,5 +35,6 @@ export function apiRoutes(deps: ApiDeps): FastifyPluginAsync {
     await app.register(connectorRoutes(deps));
     await app.register(credentialRoutes(deps));
     await app.register(webhookRoutes(deps));
+    await app.register(resumeRoutes(deps));
   };
 }

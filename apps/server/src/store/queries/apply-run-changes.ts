@@ -3,7 +3,7 @@ import type { Tx } from '../database';
 import { announcementCte, type RunAnnouncement } from './notify-run-changes';
 import type { ClaimedJob } from './claim-jobs';
 
-export type JobKind = 'step' | 'resume' | 'deadline' | 'admit';
+export type JobKind = 'step' | 'resume' | 'deadline' | 'admit' | 'timeout';
 
 /** One attempt of one step of a run. */
 export interface AttemptKey {
