@@ -1,10 +1,11 @@
 /**
  * `npm run bench -- NAME [options]`: runs one benchmark and prints its figures.
- * Benchmarks: engine, api.
+ * Benchmarks: engine, api, triggers.
  */
 const benches: Record<string, () => Promise<{ run(args: string[]): Promise<void> }>> = {
   engine: () => import('./engine'),
   api: () => import('./api'),
+  triggers: () => import('./triggers'),
 };
 
 const [name, ...args] = process.argv.slice(2);
