@@ -11,6 +11,7 @@ import { createLogger } from '../observability/logger';
 import { createMetrics } from '../observability/metrics';
 import { openPlatform, type Platform } from '../platform';
 import { type BootstrapResult, bootstrapPlatform } from '../tenancy/bootstrap-platform';
+import { EventTriggerRunner } from '../triggers/event-trigger-runner';
 import { Scheduler } from '../triggers/scheduler';
 
 /** The example workflows that a first start loads into the demo tenant. */
@@ -37,7 +38,7 @@ export type Role = (typeof Role)[keyof typeof Role];
 
 /**
  * `aiq start`: opens the platform (embedded PostgreSQL unless DATABASE_URL), serves `/healthz`,
- * `/readyz` and `/metrics`, and runs a worker and the cron scheduler when the role includes them. Stops cleanly on SIGINT and
+ * `/readyz` and `/metrics`, and runs a worker, the cron scheduler and the event-trigger consumers when the role includes them. Stops cleanly on SIGINT and
  * SIGTERM: the worker finishes its steps, the database (if embedded) shuts down.
  */
 export async function startCommand(
@@ -71,6 +72,12 @@ export async function startCommand(
       ? new Scheduler({ db: open.db, engine: open.engine, logger })
       : undefined;
   scheduler?.start();
+  // Event triggers' consumers run beside the scheduler: AMQP and NATS share work between processes.
+  const events =
+    args.role === 'all' || args.role === 'scheduler'
+      ? new EventTriggerRunner({ db: open.db, databaseUrl: open.databaseUrl, engine: open.engine, vault: open.vault, logger })
+      : undefined;
+  await events?.start();
   const ready = async () => (await open.db.systemQuery('readiness', 'SELECT 1')).rowCount === 1;
   const serves = args.role === 'all' || args.role === 'api';
   if (serves) {
@@ -106,7 +113,7 @@ export async function startCommand(
 
   onShutdown(async (signal) => {
     logger.info({ signal }, 'stopping');
-    await Promise.all([server.close(), worker?.stop(), scheduler?.stop()]);
+    await Promise.all([server.close(), worker?.stop(), scheduler?.stop(), events?.stop()]);
     await closeCodeSandboxPool();
     await open.close();
   });

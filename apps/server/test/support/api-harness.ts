@@ -53,9 +53,11 @@ export const TEST_PASSWORD = 'correct horse battery';
  * The API on a fresh test database, with a platform admin and an engine (with `workers` workers,
  * default 0). Requests go through `app.inject`, so no port is opened.
  */
-export async function startApiHarness(opts: { workers?: number; env?: Record<string, string> } = {}): Promise<ApiHarness> {
+export async function startApiHarness(
+  opts: { workers?: number; env?: Record<string, string>; masterKey?: MasterKey } = {},
+): Promise<ApiHarness> {
   const t = await createTestDatabase();
-  const masterKey = MasterKeyRing.from(MasterKey.generate());
+  const masterKey = MasterKeyRing.from(opts.masterKey ?? MasterKey.generate());
   const vault = new Vault({ db: t.db, keys: masterKey });
   const config = loadConfig({ AIQ_DATA_DIR: '/nonexistent', ...opts.env });
   const engine = await startEngineHarness(t, {
