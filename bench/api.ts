@@ -29,6 +29,7 @@ import type { Database } from '../apps/server/src/store/database';
 import { generateLoad, type LoadRequest, type LoadResult } from './api-load';
 import { type BenchTenant, BENCH_NODES, onboardBenchTenants, runIdsOf, seedRuns, settle } from './api-seed';
 import { createBenchDatabase } from './bench-database';
+import { readFlags, wholeNumber } from './bench-flags';
 
 /** The issue's targets. */
 const TARGETS = { getP99Ms: 10, getPerSecond: 5_000, postP99Ms: 20 } as const;
@@ -67,48 +68,24 @@ export function compileApiBenchOptions(args: readonly string[]): ApiBenchOptions
     keep: false,
     only: undefined,
   };
-  const whole = (flag: string, text: string | undefined): number => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} takes a whole number of at least 1`);
-    return value;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i];
-    switch (flag) {
-      case '--tenants':
-        options.tenants = whole(flag, args[++i]);
-        break;
-      case '--runs-per-tenant':
-        options.runsPerTenant = whole(flag, args[++i]);
-        break;
-      case '--duration':
-        options.durationSeconds = whole(flag, args[++i]);
-        break;
-      case '--connections':
-        options.connections = whole(flag, args[++i]);
-        break;
-      case '--no-baseline':
-        options.baseline = false;
-        break;
-      case '--unlimited':
-        options.unlimited = true;
-        break;
-      case '--keep':
-        options.keep = true;
-        break;
-      case '--only': {
-        const what = args[++i];
+  readFlags({
+    args,
+    usage: '--tenants N --runs-per-tenant N --duration S --connections C --no-baseline --unlimited --only get|post --keep',
+    handlers: {
+      '--tenants': ({ flag, value }) => (options.tenants = wholeNumber(flag, value())),
+      '--runs-per-tenant': ({ flag, value }) => (options.runsPerTenant = wholeNumber(flag, value())),
+      '--duration': ({ flag, value }) => (options.durationSeconds = wholeNumber(flag, value())),
+      '--connections': ({ flag, value }) => (options.connections = wholeNumber(flag, value())),
+      '--no-baseline': () => (options.baseline = false),
+      '--unlimited': () => (options.unlimited = true),
+      '--keep': () => (options.keep = true),
+      '--only': ({ value }) => {
+        const what = value();
         if (what !== 'get' && what !== 'post') throw new Error('--only takes get or post');
         options.only = what;
-        break;
-      }
-      default:
-        throw new Error(
-          `unknown option ${flag}; options: --tenants N --runs-per-tenant N --duration S --connections C ` +
-            '--no-baseline --unlimited --only get|post --keep',
-        );
-    }
-  }
+      },
+    },
+  });
   return options;
 }
 

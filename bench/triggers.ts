@@ -36,6 +36,7 @@ import type { Database } from '../apps/server/src/store/database';
 import { generateLoad, type LoadRequest, type LoadResult } from './api-load';
 import { onboardBenchTenants, settle } from './api-seed';
 import { createBenchDatabase, percentile } from './bench-database';
+import { readFlags, wholeNumber } from './bench-flags';
 import { type PlainInsertServer, startPlainInsertServer } from './triggers-baseline';
 import { type CronMeasurement, measureCron } from './triggers-cron';
 import { RequestTally } from './triggers-request-tally';
@@ -83,38 +84,18 @@ export function compileTriggersBenchOptions(args: readonly string[]): TriggersBe
     unlimited: false,
     keep: false,
   };
-  const whole = (flag: string, text: string | undefined): number => {
-    const value = Number(text);
-    if (!Number.isInteger(value) || value < 1) throw new Error(`${flag} takes a whole number of at least 1`);
-    return value;
-  };
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i];
-    switch (flag) {
-      case '--duration':
-        options.durationSeconds = whole(flag, args[++i]);
-        break;
-      case '--connections':
-        options.connections = whole(flag, args[++i]);
-        break;
-      case '--ticks':
-        options.ticks = whole(flag, args[++i]);
-        break;
-      case '--concurrency':
-        options.concurrency = whole(flag, args[++i]);
-        break;
-      case '--unlimited':
-        options.unlimited = true;
-        break;
-      case '--keep':
-        options.keep = true;
-        break;
-      default:
-        throw new Error(
-          `unknown option ${flag}; options: --duration S --connections C --ticks N --concurrency N --unlimited --keep`,
-        );
-    }
-  }
+  readFlags({
+    args,
+    usage: '--duration S --connections C --ticks N --concurrency N --unlimited --keep',
+    handlers: {
+      '--duration': ({ flag, value }) => (options.durationSeconds = wholeNumber(flag, value())),
+      '--connections': ({ flag, value }) => (options.connections = wholeNumber(flag, value())),
+      '--ticks': ({ flag, value }) => (options.ticks = wholeNumber(flag, value())),
+      '--concurrency': ({ flag, value }) => (options.concurrency = wholeNumber(flag, value())),
+      '--unlimited': () => (options.unlimited = true),
+      '--keep': () => (options.keep = true),
+    },
+  });
   return options;
 }
 

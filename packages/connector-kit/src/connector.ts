@@ -14,6 +14,12 @@ export type NodeOutcome =
    * with its payload; at `timeoutAt` (if any) it fails with code `TIMEOUT` instead.
    */
   | { kind: 'waitForEvent'; event: string; timeoutAt?: Date | undefined }
+  /**
+   * The engine starts a run of another workflow of the tenant (`workflow`: its id or name; `version`:
+   * pinned, else the latest of an active workflow) with `input`; the step waits (no worker held) and
+   * succeeds with the child run's output, or fails with its error.
+   */
+  | { kind: 'subworkflow'; workflow: string; version?: number | undefined; input: unknown }
   /** The engine runs the node's inline graph once per item, at most `concurrency` at a time. */
   | { kind: 'forEach'; items: unknown[]; concurrency: number };
 export type NodeOutcomeKind = NodeOutcome['kind'];

@@ -4,6 +4,7 @@ import { flowFail } from './flow/flow-fail';
 import { flowForEach } from './flow/flow-for-each';
 import { flowIf } from './flow/flow-if';
 import { flowReturn } from './flow/flow-return';
+import { flowSubworkflow } from './flow/flow-subworkflow';
 import { flowSwitch } from './flow/flow-switch';
 import { flowWait } from './flow/flow-wait';
 import { flowWaitForEvent } from './flow/flow-wait-for-event';
@@ -17,6 +18,7 @@ export const builtInConnectors: readonly Connector[] = [
   flowForEach,
   flowWait,
   flowWaitForEvent,
+  flowSubworkflow,
   flowReturn,
   flowFail,
   transform,

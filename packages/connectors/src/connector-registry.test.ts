@@ -12,6 +12,7 @@ describe('builtInConnectors', () => {
       'flow.forEach',
       'flow.if',
       'flow.return',
+      'flow.subworkflow',
       'flow.switch',
       'flow.wait',
       'flow.waitForEvent',

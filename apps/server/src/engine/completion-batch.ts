@@ -14,6 +14,7 @@ import { loadRunsSteps } from '../store/queries/load-runs-steps';
 import { takeRunEvent } from '../store/queries/take-run-event';
 import { type RunHead, takeJobsAndLockRuns } from '../store/queries/lock-runs';
 import { decideRun, type RunDecision } from './run-decision';
+import { childRunResult, startChildRun } from './subworkflow';
 import { RunMutations } from './run-mutations';
 import type { StepResult } from './step-runner';
 import type { LoadedWorkflow, WorkflowCache } from './workflow-cache';
@@ -23,6 +24,8 @@ export type JobResult =
   | StepResult
   /** A `resume` job: the wait of a waiting step is over; it succeeds with the output it keeps. */
   | { kind: 'resumed' }
+  /** A `child` job: the sub-workflow run a flow.subworkflow step waits for ended. */
+  | { kind: 'childEnded' }
   /** A `deadline` job: the run's timeout has come; an unfinished run fails with RUN_TIMEOUT. */
   | { kind: 'deadline' }
   /** The job's run is over or gone: the job is removed and nothing is recorded. */
@@ -165,6 +168,28 @@ export async function completeBatch(
           results.push({ ...attempt, status: 'succeeded', keepOutput: true });
           replan.add(run.id);
           break;
+        case 'startChild': {
+          const outcome = await startChildRun(tx, {
+            tenantId,
+            workflows: deps.workflows,
+            parent: run,
+            attempt,
+            workflow: result.workflow,
+            version: result.version,
+            input: result.input,
+          });
+          results.push({ ...attempt, ...outcome });
+          replan.add(run.id);
+          break;
+        }
+        case 'childEnded': {
+          const outcome = await childRunResult(tx, { tenantId, attempt });
+          if (outcome) {
+            results.push({ ...attempt, ...outcome });
+            replan.add(run.id);
+          }
+          break;
+        }
         case 'deadline':
           mutations.ends.push({ runId: run.id, status: 'failed', error: RUN_TIMEOUT });
           expired.add(run.id);

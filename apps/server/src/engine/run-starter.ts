@@ -27,6 +27,8 @@ export interface StartRunRequest {
    * count it against a quota; throwing rolls the start back. `version` is the version started.
    */
   onCreate?: ((tx: Tx, runId: string, version: number) => Promise<void>) | undefined;
+  /** A sub-workflow's run: the parent's waiting step (a `child` job resumes it when this run ends) and the child's depth. */
+  parent?: { runId: string; scope: string; nodeId: string; attempt: number; depth: number } | undefined;
 }
 
 /** The one start path of every trigger: the run, its first steps and their jobs commit together. */
@@ -95,6 +97,7 @@ export async function createRun(
     idempotencyKey: request.idempotencyKey,
     deadlineAt,
     slotKeys: limits.map((l) => l.key),
+    parent: request.parent,
   });
   if (!created) return { runId, created, status: 'queued' };
   await request.onCreate?.(tx, runId, request.version);

@@ -31,6 +31,8 @@ export type StepResult =
   | { kind: 'waiting'; until: number; output: unknown }
   /** Waits for an event named `event` delivered to the run; fails with TIMEOUT at `timeoutAt` (epoch ms) if any. */
   | { kind: 'waitingForEvent'; event: string; timeoutAt?: number | undefined }
+  /** Starts a run of another workflow and waits for it (see `NodeOutcome` `subworkflow`). */
+  | { kind: 'startChild'; workflow: string; version?: number | undefined; input: unknown }
   | { kind: 'forEach'; items: unknown[]; concurrency: number }
   | { kind: 'failed'; error: StepError };
 
@@ -213,6 +215,8 @@ export class StepRunner {
           return { kind: 'waiting', until: outcome.until.getTime(), output: outcome.output };
         case 'waitForEvent':
           return { kind: 'waitingForEvent', event: outcome.event, timeoutAt: outcome.timeoutAt?.getTime() };
+        case 'subworkflow':
+          return { kind: 'startChild', workflow: outcome.workflow, version: outcome.version, input: outcome.input };
         case 'forEach':
           return { kind: 'forEach', items: outcome.items, concurrency: outcome.concurrency };
       }
@@ -302,5 +306,7 @@ function maskResult(result: StepResult, mask: SecretMask): StepResult {
       return { ...result, error: mask.value(result.error) };
     case 'waitingForEvent':
       return result;
+    case 'startChild':
+      return { ...result, input: mask.value(result.input) };
   }
 }

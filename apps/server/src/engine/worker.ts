@@ -226,6 +226,7 @@ export class Worker {
   private async resultOf({ job, cancel, context }: InFlight): Promise<JobResult> {
     if (job.kind === 'deadline') return { kind: 'deadline' };
     if (job.kind === 'resume') return { kind: 'resumed' };
+    if (job.kind === 'child') return { kind: 'childEnded' };
     // The event a flow.waitForEvent step waits for did not come in time (a delivery deletes this job).
     if (job.kind === 'timeout')
       return { kind: 'failed', error: { code: 'TIMEOUT', message: 'the event the step waited for did not come in time', retryable: false } };

@@ -3,7 +3,7 @@ import type { Tx } from '../database';
 import { announcementCte, type RunAnnouncement } from './notify-run-changes';
 import type { ClaimedJob } from './claim-jobs';
 
-export type JobKind = 'step' | 'resume' | 'deadline' | 'admit' | 'timeout';
+export type JobKind = 'step' | 'resume' | 'deadline' | 'admit' | 'timeout' | 'child';
 
 /** One attempt of one step of a run. */
 export interface AttemptKey {
@@ -181,6 +181,13 @@ export async function applyRunChanges(
        INSERT INTO jobs (tenant_id, run_id, kind, priority)
        SELECT $1, r.id, 'admit', r.priority FROM runs r
         WHERE r.tenant_id = $1 AND r.id IN (SELECT run_id FROM ends) AND r.admitted AND cardinality(r.slot_keys) > 0
+          AND r.status NOT IN ('succeeded', 'failed', 'cancelled')
+       ON CONFLICT DO NOTHING
+     ), parent_jobs AS (
+       -- A sub-workflow's run that ends resumes the step of its parent run that waits for it.
+       INSERT INTO jobs (tenant_id, run_id, kind, scope, node_id, attempt, priority)
+       SELECT $1, r.parent_run_id, 'child', r.parent_scope, r.parent_node_id, r.parent_attempt, r.priority FROM runs r
+        WHERE r.tenant_id = $1 AND r.id IN (SELECT run_id FROM ends) AND r.parent_run_id IS NOT NULL
           AND r.status NOT IN ('succeeded', 'failed', 'cancelled')
        ON CONFLICT DO NOTHING
      )`);

@@ -13,6 +13,8 @@ export interface NewRun {
   deadlineAt?: number | undefined;
   /** Keys of the concurrency slots the run needs; the run is inserted not admitted when there are any. */
   slotKeys?: readonly string[] | undefined;
+  /** A sub-workflow's run: the parent run's step that waits for it, and the child's depth (parent's + 1). */
+  parent?: { runId: string; scope: string; nodeId: string; attempt: number; depth: number } | undefined;
 }
 
 /**
@@ -23,8 +25,9 @@ export async function insertRun(tx: Tx, run: NewRun): Promise<{ id: string; crea
   const { rows } = await tx.query<{ id: string }>({
     name: 'aiq_insert_run',
     text: `INSERT INTO runs (tenant_id, id, workflow_id, version, status, priority, trigger, input, idempotency_key, deadline_at,
-                      slot_keys, admitted)
-     VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, to_timestamp($9::double precision / 1000), $10, cardinality($10::text[]) = 0)
+                      slot_keys, admitted, parent_run_id, parent_scope, parent_node_id, parent_attempt, depth)
+     VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, to_timestamp($9::double precision / 1000), $10, cardinality($10::text[]) = 0,
+             $11, $12, $13, $14, $15)
      ON CONFLICT (tenant_id, workflow_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING id`,
     values: [
@@ -38,6 +41,11 @@ export async function insertRun(tx: Tx, run: NewRun): Promise<{ id: string; crea
       run.idempotencyKey ?? null,
       run.deadlineAt ?? null,
       run.slotKeys ?? [],
+      run.parent?.runId ?? null,
+      run.parent?.scope ?? null,
+      run.parent?.nodeId ?? null,
+      run.parent?.attempt ?? null,
+      run.parent?.depth ?? 0,
     ],
   });
   if (rows[0]) return { id: rows[0].id, created: true };

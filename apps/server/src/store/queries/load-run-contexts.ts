@@ -17,7 +17,7 @@ export async function loadRunContexts(
   const runIds = [...new Set(args.runIds)];
   const { rows } = await tx.query<Omit<RunContext, 'steps'>>({
     name: 'aiq_load_run_contexts',
-    text: `SELECT id, workflow_id AS "workflowId", version, status, priority, input, trigger, started_at AS "startedAt", revision
+    text: `SELECT id, workflow_id AS "workflowId", version, status, priority, input, trigger, started_at AS "startedAt", depth, revision
        FROM runs WHERE tenant_id = $1 AND id = ANY($2::uuid[])`,
     values: [args.tenantId, runIds],
   });

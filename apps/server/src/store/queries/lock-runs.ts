@@ -10,12 +10,14 @@ export interface RunHead {
   input: unknown;
   trigger: Record<string, unknown>;
   startedAt: Date | null;
+  /** How deep the run is in a tree of sub-workflow runs (a top run: 0). */
+  depth: number;
   /** The revision of the run's steps (from `lockRuns`: the one before this change). */
   revision: number;
 }
 
 const RUN_HEAD = `r.id, r.workflow_id AS "workflowId", r.version, r.status, r.priority, r.input, r.trigger,
-  r.started_at AS "startedAt", r.revision - 1 AS revision`;
+  r.started_at AS "startedAt", r.depth, r.revision - 1 AS revision`;
 
 /**
  * Locks runs' rows for the rest of the transaction, in id order so that concurrent batches never

@@ -1,4 +1,5 @@
 import { type Channel, type ChannelModel, type ConsumeMessage, connect, type RecoveringChannelModel } from 'amqplib';
+import { ErrorReporter } from './error-reporter';
 import type { EventMessage, EventSubscription } from './event-source';
 import { EventSourceConfigError } from './event-source-config-error';
 import type { CompiledEventSourceOptions } from './event-source-options';
@@ -6,7 +7,7 @@ import { isoTime, toJsonValue } from './json-value';
 import { decodeMessageBody } from './message-body';
 import { type Delivery, MessageDispatcher } from './message-dispatcher';
 import { contentHashId } from './message-id';
-import { credentialSecrets, redactError } from './redact-error';
+import { SubscriptionLifecycle } from './subscription-lifecycle';
 
 /**
  * Subscribes to an AMQP 0-9-1 queue (RabbitMQ). The queue is used as it is when it exists (whatever its
@@ -40,20 +41,18 @@ interface Link {
 class AmqpSubscription implements EventSubscription {
   readonly #options: CompiledEventSourceOptions;
   readonly #url: string;
-  readonly #secrets: string[];
+  readonly #errors: ErrorReporter;
   readonly #dispatcher: MessageDispatcher;
   readonly #retryTimers = new Set<NodeJS.Timeout>();
   #connection: RecoveringChannelModel | undefined;
   #link: Link | undefined;
-  #paused = false;
-  #closed = false;
   /** Pause, resume, close and consumer starts, one at a time. */
-  #ops: Promise<void> = Promise.resolve();
+  readonly #lifecycle = new SubscriptionLifecycle();
 
   constructor(options: CompiledEventSourceOptions) {
     this.#options = options;
     this.#url = amqpUrl(options.credential);
-    this.#secrets = credentialSecrets(options.credential);
+    this.#errors = new ErrorReporter(options);
     this.#dispatcher = new MessageDispatcher(options);
   }
 
@@ -72,26 +71,22 @@ class AmqpSubscription implements EventSubscription {
       });
     } catch (error) {
       if (error instanceof EventSourceConfigError) throw error;
-      throw this.#redact(error, `cannot subscribe to amqp queue "${this.#options.address}"`);
+      throw this.#errors.redact(error, `cannot subscribe to amqp queue "${this.#options.address}"`);
     }
-    this.#connection.on('disconnect', (error: Error) => this.#report(error, 'amqp connection lost, reconnecting'));
-    this.#connection.on('connect-failed', (error: Error) => this.#report(error, 'amqp reconnection failed'));
-    this.#connection.on('error', (error: Error) => this.#report(error, 'amqp connection error'));
+    this.#connection.on('disconnect', (error: Error) => this.#errors.report(error, 'amqp connection lost, reconnecting'));
+    this.#connection.on('connect-failed', (error: Error) => this.#errors.report(error, 'amqp reconnection failed'));
+    this.#connection.on('error', (error: Error) => this.#errors.report(error, 'amqp connection error'));
   }
 
   pause(): Promise<void> {
-    return this.#serially(async () => {
-      if (this.#paused || this.#closed) return;
-      this.#paused = true;
+    return this.#lifecycle.pause(async () => {
       this.#dispatcher.stop();
       await this.#cancelConsumer();
     });
   }
 
   resume(): Promise<void> {
-    return this.#serially(async () => {
-      if (!this.#paused || this.#closed) return;
-      this.#paused = false;
+    return this.#lifecycle.resume(async () => {
       this.#dispatcher.start();
       const link = this.#link;
       if (link?.open && link.consumerTag === undefined) await this.#consume(link);
@@ -99,11 +94,9 @@ class AmqpSubscription implements EventSubscription {
   }
 
   close(): Promise<void> {
-    return this.#serially(async () => {
-      if (this.#closed) return;
-      this.#closed = true;
+    return this.#lifecycle.close(async () => {
       this.#dispatcher.stop();
-      await this.#cancelConsumer().catch((error: unknown) => this.#report(error, 'amqp consumer cancel failed'));
+      await this.#cancelConsumer().catch((error: unknown) => this.#errors.report(error, 'amqp consumer cancel failed'));
       await this.#dispatcher.drain(this.#options.drainTimeoutMs);
       // Rejected messages waiting to be requeued are requeued by the broker when the connection closes.
       for (const timer of this.#retryTimers) clearTimeout(timer);
@@ -112,7 +105,8 @@ class AmqpSubscription implements EventSubscription {
       this.#link = undefined;
       // Closing the channel first makes the broker take its acks: amqplib may write a connection's
       // close before another channel's pending frames, which would lose the acks just sent.
-      if (link?.open) await link.channel.close().catch((error: unknown) => this.#report(error, 'amqp channel close failed'));
+      if (link?.open)
+        await link.channel.close().catch((error: unknown) => this.#errors.report(error, 'amqp channel close failed'));
       await this.#connection?.close();
     });
   }
@@ -125,7 +119,7 @@ class AmqpSubscription implements EventSubscription {
     await ensureQueue(model, this.#options.address);
     const channel = await model.createChannel();
     const link: Link = { model, channel, open: true, consumerTag: undefined };
-    channel.on('error', (error: Error) => this.#report(error, 'amqp channel error'));
+    channel.on('error', (error: Error) => this.#errors.report(error, 'amqp channel error'));
     channel.on('close', () => {
       link.open = false;
       link.consumerTag = undefined;
@@ -133,7 +127,7 @@ class AmqpSubscription implements EventSubscription {
       // reconnecting; closing the connection hands that to recovery. When the whole connection
       // closed, its own 'close' (after this one) has cleared the link and recovery is under way.
       setImmediate(() => {
-        if (this.#link === link && !this.#closed) this.#restartConnection(link);
+        if (this.#link === link && !this.#lifecycle.closed) this.#restartConnection(link);
       });
     });
     model.on('close', () => {
@@ -141,15 +135,15 @@ class AmqpSubscription implements EventSubscription {
     });
     await channel.prefetch(this.#options.prefetch);
     this.#link = link;
-    await this.#serially(async () => {
-      if (!this.#paused && !this.#closed && this.#link === link) await this.#consume(link);
+    await this.#lifecycle.serially(async () => {
+      if (this.#lifecycle.running && this.#link === link) await this.#consume(link);
     });
   }
 
   #restartConnection(link: Link): void {
     this.#link = undefined;
-    this.#report(new Error('the channel closed'), 'amqp channel lost, reconnecting');
-    link.model.close().catch((error: unknown) => this.#report(error, 'amqp connection close failed'));
+    this.#errors.report(new Error('the channel closed'), 'amqp channel lost, reconnecting');
+    link.model.close().catch((error: unknown) => this.#errors.report(error, 'amqp connection close failed'));
   }
 
   async #consume(link: Link): Promise<void> {
@@ -171,8 +165,11 @@ class AmqpSubscription implements EventSubscription {
     if (message === null) {
       // The broker cancelled the consumer: the queue was deleted, or its node went away.
       link.consumerTag = undefined;
-      if (this.#link === link && !this.#closed) {
-        this.#report(new Error(`the broker cancelled the consumer of queue "${this.#options.address}"`), 'amqp consumer lost');
+      if (this.#link === link && !this.#lifecycle.closed) {
+        this.#errors.report(
+          new Error(`the broker cancelled the consumer of queue "${this.#options.address}"`),
+          'amqp consumer lost',
+        );
         this.#restartConnection(link);
       }
       return;
@@ -200,20 +197,6 @@ class AmqpSubscription implements EventSubscription {
       },
       release: requeue,
     };
-  }
-
-  #serially(op: () => Promise<void>): Promise<void> {
-    const result = this.#ops.then(op);
-    this.#ops = result.catch(() => undefined);
-    return result;
-  }
-
-  #redact(error: unknown, context: string): Error {
-    return redactError(error, { context, secrets: this.#secrets });
-  }
-
-  #report(error: unknown, context: string): void {
-    this.#options.onError(this.#redact(error, context));
   }
 }
 

@@ -1,4 +1,5 @@
 import { type IClientOptions, type IPublishPacket, type MqttClient, connect } from 'mqtt';
+import { ErrorReporter } from './error-reporter';
 import type { EventMessage, EventSubscription } from './event-source';
 import { EventSourceConfigError } from './event-source-config-error';
 import type { CompiledEventSourceOptions } from './event-source-options';
@@ -7,7 +8,7 @@ import { decodeMessageBody } from './message-body';
 import { type Delivery, MessageDispatcher } from './message-dispatcher';
 import { contentHashId } from './message-id';
 import { Pause, reconnectBackoffMs } from './reconnect-backoff';
-import { credentialSecrets, redactError } from './redact-error';
+import { SubscriptionLifecycle } from './subscription-lifecycle';
 
 /** MQTT 5 session expiry meaning "never": the broker keeps the session (and queues for it) while we are away. */
 const SESSION_NEVER_EXPIRES = 0xffffffff;
@@ -71,7 +72,7 @@ interface Link {
 class MqttSubscription implements EventSubscription {
   readonly #options: CompiledEventSourceOptions;
   readonly #connection: ReturnType<typeof mqttConnection>;
-  readonly #secrets: string[];
+  readonly #errors: ErrorReporter;
   readonly #dispatcher: MessageDispatcher;
   /** Every link not yet ended. */
   readonly #links = new Set<Link>();
@@ -80,14 +81,12 @@ class MqttSubscription implements EventSubscription {
   /** The link messages come from, when connected and running. */
   #link: Link | undefined;
   #connecting: Promise<void> | undefined;
-  #paused = false;
-  #closed = false;
-  #ops: Promise<void> = Promise.resolve();
+  readonly #lifecycle = new SubscriptionLifecycle();
 
   constructor(options: CompiledEventSourceOptions) {
     this.#options = options;
     this.#connection = mqttConnection(options.credential);
-    this.#secrets = credentialSecrets(options.credential);
+    this.#errors = new ErrorReporter(options);
     this.#dispatcher = new MessageDispatcher(options);
   }
 
@@ -96,9 +95,7 @@ class MqttSubscription implements EventSubscription {
   }
 
   pause(): Promise<void> {
-    return this.#serially(async () => {
-      if (this.#paused || this.#closed) return;
-      this.#paused = true;
+    return this.#lifecycle.pause(async () => {
       this.#dispatcher.stop();
       this.#backoff.interrupt();
       const link = this.#link;
@@ -108,18 +105,14 @@ class MqttSubscription implements EventSubscription {
   }
 
   resume(): Promise<void> {
-    return this.#serially(async () => {
-      if (!this.#paused || this.#closed) return;
-      this.#paused = false;
+    return this.#lifecycle.resume(async () => {
       this.#dispatcher.start();
       this.#reconnect(0);
     });
   }
 
   close(): Promise<void> {
-    return this.#serially(async () => {
-      if (this.#closed) return;
-      this.#closed = true;
+    return this.#lifecycle.close(async () => {
       this.#dispatcher.stop();
       this.#backoff.interrupt();
       await this.#connecting;
@@ -130,10 +123,6 @@ class MqttSubscription implements EventSubscription {
       // Unacked messages stay in the session: the broker resends them on the next connection.
       await Promise.all([...this.#links].map((link) => this.#end(link)));
     });
-  }
-
-  get #running(): boolean {
-    return !this.#paused && !this.#closed;
   }
 
   /** Connects, resumes (or starts) the session and subscribes. */
@@ -159,10 +148,10 @@ class MqttSubscription implements EventSubscription {
     client.on('close', () => this.#onClose(link));
     client.on('error', (error) => {
       // Errors before the broker accepted the connection reject the connect below.
-      if (link.alive) this.#report(error, 'mqtt connection error');
+      if (link.alive) this.#errors.report(error, 'mqtt connection error');
     });
     client.on('disconnect', (packet) =>
-      this.#report(new Error(`reason code ${packet.reasonCode ?? 0}`), 'mqtt broker disconnected us'),
+      this.#errors.report(new Error(`reason code ${packet.reasonCode ?? 0}`), 'mqtt broker disconnected us'),
     );
     this.#links.add(link);
     try {
@@ -189,7 +178,7 @@ class MqttSubscription implements EventSubscription {
     } catch (error) {
       await this.#end(link, { drop: true });
       if (error instanceof EventSourceConfigError) throw error;
-      throw this.#redact(error, `cannot subscribe to mqtt topic "${this.#options.address}"`);
+      throw this.#errors.redact(error, `cannot subscribe to mqtt topic "${this.#options.address}"`);
     }
   }
 
@@ -238,7 +227,7 @@ class MqttSubscription implements EventSubscription {
       message,
       ack: callback,
       retry: () => {
-        this.#report(new Error(`message ${message.id} was rejected`), 'mqtt QoS 0 message lost (QoS 0 has no redelivery)');
+        this.#errors.report(new Error(`message ${message.id} was rejected`), 'mqtt QoS 0 message lost (QoS 0 has no redelivery)');
         callback();
       },
       release: callback,
@@ -253,7 +242,7 @@ class MqttSubscription implements EventSubscription {
   #redeliver(link: Link): void {
     if (link === this.#link) this.#link = undefined;
     void this.#end(link);
-    if (this.#running) this.#reconnect(0);
+    if (this.#lifecycle.running) this.#reconnect(0);
   }
 
   #retire(link: Link): void {
@@ -265,8 +254,8 @@ class MqttSubscription implements EventSubscription {
     link.alive = false;
     if (link !== this.#link) return;
     this.#link = undefined;
-    if (!this.#running) return;
-    this.#report(new Error('the connection closed'), 'mqtt connection lost, reconnecting');
+    if (!this.#lifecycle.running) return;
+    this.#errors.report(new Error('the connection closed'), 'mqtt connection lost, reconnecting');
     this.#reconnect(reconnectBackoffMs(0));
   }
 
@@ -275,15 +264,15 @@ class MqttSubscription implements EventSubscription {
     if (this.#connecting || this.#link) return;
     this.#connecting = (async () => {
       let delay = firstDelayMs;
-      for (let failures = 0; this.#running && !this.#link; failures += 1) {
+      for (let failures = 0; this.#lifecycle.running && !this.#link; failures += 1) {
         if (delay > 0) await this.#backoff.wait(delay);
-        if (!this.#running) break;
+        if (!this.#lifecycle.running) break;
         try {
           const link = await this.#connect();
-          if (this.#running) this.#link = link;
+          if (this.#lifecycle.running) this.#link = link;
           else this.#retire(link);
         } catch (error) {
-          this.#report(error, 'mqtt reconnection failed');
+          this.#errors.report(error, 'mqtt reconnection failed');
           delay = reconnectBackoffMs(failures);
         }
       }
@@ -297,21 +286,7 @@ class MqttSubscription implements EventSubscription {
   async #end(link: Link, options: { drop: boolean } = { drop: false }): Promise<void> {
     link.alive = false;
     if (!this.#links.delete(link)) return;
-    await link.client.endAsync(options.drop).catch((error: unknown) => this.#report(error, 'mqtt disconnect failed'));
-  }
-
-  #serially(op: () => Promise<void>): Promise<void> {
-    const result = this.#ops.then(op);
-    this.#ops = result.catch(() => undefined);
-    return result;
-  }
-
-  #redact(error: unknown, context: string): Error {
-    return redactError(error, { context, secrets: this.#secrets });
-  }
-
-  #report(error: unknown, context: string): void {
-    this.#options.onError(this.#redact(error, context));
+    await link.client.endAsync(options.drop).catch((error: unknown) => this.#errors.report(error, 'mqtt disconnect failed'));
   }
 }
 

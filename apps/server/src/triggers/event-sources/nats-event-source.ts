@@ -15,6 +15,7 @@ import {
   millis,
   nanos,
 } from 'nats';
+import { ErrorReporter } from './error-reporter';
 import type { EventMessage, EventSubscription } from './event-source';
 import { EventSourceConfigError } from './event-source-config-error';
 import type { CompiledEventSourceOptions } from './event-source-options';
@@ -22,7 +23,7 @@ import { isoTime } from './json-value';
 import { decodeMessageBody } from './message-body';
 import { type Delivery, MessageDispatcher } from './message-dispatcher';
 import { Pause, reconnectBackoffMs } from './reconnect-backoff';
-import { credentialSecrets, redactError } from './redact-error';
+import { SubscriptionLifecycle } from './subscription-lifecycle';
 
 /** How long one pull request waits for messages, in ms. */
 const PULL_EXPIRES_MS = 10_000;
@@ -71,16 +72,14 @@ function natsConnectionOptions(credential: Readonly<Record<string, unknown>>): C
 class NatsSubscription implements EventSubscription {
   readonly #options: CompiledEventSourceOptions;
   readonly #connectionOptions: ConnectionOptions;
-  readonly #secrets: string[];
+  readonly #errors: ErrorReporter;
   readonly #dispatcher: MessageDispatcher;
   #connection: NatsConnection | undefined;
   #stream = '';
   #consumer: Consumer | undefined;
   #batch: ConsumerMessages | undefined;
   #loop: Promise<void> | undefined;
-  #paused = false;
-  #closed = false;
-  #ops: Promise<void> = Promise.resolve();
+  readonly #lifecycle = new SubscriptionLifecycle();
   /** Progress signals of deliveries not yet settled. */
   readonly #progress = new Set<NodeJS.Timeout>();
   /** The wait of the pull loop after a failure; pause and close cut it short. */
@@ -89,7 +88,7 @@ class NatsSubscription implements EventSubscription {
   constructor(options: CompiledEventSourceOptions) {
     this.#options = options;
     this.#connectionOptions = natsConnectionOptions(options.credential);
-    this.#secrets = credentialSecrets(options.credential);
+    this.#errors = new ErrorReporter(options);
     this.#dispatcher = new MessageDispatcher(options);
   }
 
@@ -103,39 +102,32 @@ class NatsSubscription implements EventSubscription {
         reconnectTimeWait: 1_000,
       });
     } catch (error) {
-      throw this.#redact(error, `cannot connect to nats for subject "${subject}"`);
+      throw this.#errors.redact(error, `cannot connect to nats for subject "${subject}"`);
     }
     try {
       await this.#ensureConsumer();
     } catch (error) {
       await this.#connection.close();
-      throw error instanceof EventSourceConfigError ? error : this.#redact(error, `cannot consume nats subject "${subject}"`);
+      if (error instanceof EventSourceConfigError) throw error;
+      throw this.#errors.redact(error, `cannot consume nats subject "${subject}"`);
     }
-    this.#watchStatus(this.#connection).catch((error: unknown) => this.#report(error, 'nats status watch failed'));
+    this.#watchStatus(this.#connection).catch((error: unknown) => this.#errors.report(error, 'nats status watch failed'));
     this.#loop = this.#pull();
   }
 
   pause(): Promise<void> {
-    return this.#serially(async () => {
-      if (this.#paused || this.#closed) return;
-      this.#paused = true;
-      await this.#stopPulling();
-    });
+    return this.#lifecycle.pause(() => this.#stopPulling());
   }
 
   resume(): Promise<void> {
-    return this.#serially(async () => {
-      if (!this.#paused || this.#closed) return;
-      this.#paused = false;
+    return this.#lifecycle.resume(async () => {
       this.#dispatcher.start();
       this.#loop = this.#pull();
     });
   }
 
   close(): Promise<void> {
-    return this.#serially(async () => {
-      if (this.#closed) return;
-      this.#closed = true;
+    return this.#lifecycle.close(async () => {
       await this.#stopPulling();
       await this.#dispatcher.drain(this.#options.drainTimeoutMs);
       // Calls still in flight lose their messages to ack_wait expiry, hence redelivery.
@@ -194,12 +186,12 @@ class NatsSubscription implements EventSubscription {
   /** Pulls as many messages as there are free slots, until paused or closed; never rejects. */
   async #pull(): Promise<void> {
     let failures = 0;
-    while (!this.#paused && !this.#closed) {
+    while (this.#lifecycle.running) {
       try {
         await this.#dispatcher.whenFree();
         const consumer = this.#consumer;
         const free = this.#dispatcher.free;
-        if (this.#paused || this.#closed) break;
+        if (!this.#lifecycle.running) break;
         if (!consumer) throw new Error('no consumer');
         if (free === 0) continue;
         const batch = await consumer.fetch({ max_messages: free, expires: PULL_EXPIRES_MS });
@@ -209,13 +201,13 @@ class NatsSubscription implements EventSubscription {
           failures = 0;
         }
       } catch (error) {
-        if (this.#paused || this.#closed) break;
-        this.#report(error, `nats pull from "${this.#options.address}" failed, retrying`);
+        if (!this.#lifecycle.running) break;
+        this.#errors.report(error, `nats pull from "${this.#options.address}" failed, retrying`);
         await this.#backoff.wait(reconnectBackoffMs(failures));
         failures += 1;
-        if (this.#paused || this.#closed) break;
+        if (!this.#lifecycle.running) break;
         // The consumer (or stream) may have been deleted: make them again.
-        await this.#ensureConsumer().catch((cause: unknown) => this.#report(cause, 'nats consumer setup failed'));
+        await this.#ensureConsumer().catch((cause: unknown) => this.#errors.report(cause, 'nats consumer setup failed'));
       } finally {
         this.#batch = undefined;
       }
@@ -229,7 +221,7 @@ class NatsSubscription implements EventSubscription {
         try {
           message.working();
         } catch (error) {
-          this.#report(error, `nats progress signal for message ${message.seq} failed`);
+          this.#errors.report(error, `nats progress signal for message ${message.seq} failed`);
         }
       },
       Math.max(500, Math.floor(this.#options.ackWaitMs / 2)),
@@ -259,22 +251,8 @@ class NatsSubscription implements EventSubscription {
   async #watchStatus(connection: NatsConnection): Promise<void> {
     for await (const status of connection.status()) {
       if (status.type === 'disconnect' || status.type === 'reconnect' || status.type === 'error')
-        this.#report(new Error(String(status.data)), `nats ${status.type}`);
+        this.#errors.report(new Error(String(status.data)), `nats ${status.type}`);
     }
-  }
-
-  #serially(op: () => Promise<void>): Promise<void> {
-    const result = this.#ops.then(op);
-    this.#ops = result.catch(() => undefined);
-    return result;
-  }
-
-  #redact(error: unknown, context: string): Error {
-    return redactError(error, { context, secrets: this.#secrets });
-  }
-
-  #report(error: unknown, context: string): void {
-    this.#options.onError(this.#redact(error, context));
   }
 }
 
