@@ -65,6 +65,7 @@ export async function openPlatform(args: {
     egressAllow: config.egressAllow,
     credentials: vault,
     resumeUrl: resumeUrls(config.publicUrl, masterKey),
+    publicUrl: config.publicUrl,
     ...(args.observer ? { observer: args.observer } : {}),
   });
   return {

@@ -70,6 +70,8 @@ export interface ConnectorContext<P> {
   /** The injected clock, epoch milliseconds. */
   now(): number;
   limits: ConnectorLimits;
+  /** The platform's address as people and outside systems reach it (links a node sends); undefined when unknown. */
+  publicUrl?: string | undefined;
 }
 
 /** A node type that can be executed: the spec the workflow language validates against, plus `execute`. */

@@ -39,6 +39,11 @@ export interface SafeHttpClientOptions {
  */
 export interface SafeHttpClient {
   fetch(url: string | URL, init?: RequestInit): Promise<Response>;
+  /**
+   * Refuses (EGRESS_DENIED) a host that the egress policy does not allow, as `fetch` does, for
+   * connectors that reach hosts over other protocols (SMTP, say).
+   */
+  checkHost(host: string, signal?: AbortSignal | null): Promise<void>;
 }
 
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
@@ -97,7 +102,11 @@ export function createSafeHttpClient(options: SafeHttpClientOptions = {}): SafeH
         },
       );
     }
-    const host = normaliseHost(url.hostname);
+    await checkHost(url.hostname, signal);
+  }
+
+  async function checkHost(hostname: string, signal: AbortSignal | null | undefined): Promise<void> {
+    const host = normaliseHost(hostname);
     if (allowList.allowsHost(host)) return;
     let addresses: readonly string[];
     const literal = parseIp(host);
@@ -143,6 +152,7 @@ export function createSafeHttpClient(options: SafeHttpClientOptions = {}): SafeH
   }
 
   return {
+    checkHost: (host, signal) => checkHost(host, signal),
     async fetch(input, init = {}) {
       let url: URL;
       try {

@@ -1,5 +1,6 @@
 import type { Connector } from '@automateiq/connector-kit';
 import { codeJs } from './code/code-js';
+import { flowApproval } from './flow/flow-approval';
 import { flowFail } from './flow/flow-fail';
 import { flowForEach } from './flow/flow-for-each';
 import { flowIf } from './flow/flow-if';
@@ -19,6 +20,7 @@ export const builtInConnectors: readonly Connector[] = [
   flowWait,
   flowWaitForEvent,
   flowSubworkflow,
+  flowApproval,
   flowReturn,
   flowFail,
   transform,

@@ -8,6 +8,7 @@ describe('builtInConnectors', () => {
     const registry = createConnectorRegistry(builtInConnectors);
     expect([...registry.keys()].sort()).toEqual([
       'code.js',
+      'flow.approval',
       'flow.fail',
       'flow.forEach',
       'flow.if',

@@ -18,6 +18,7 @@ export { flowSwitch, SWITCH_DEFAULT_PORT } from './flow/flow-switch';
 export { flowWait } from './flow/flow-wait';
 export { flowWaitForEvent } from './flow/flow-wait-for-event';
 export { flowSubworkflow } from './flow/flow-subworkflow';
+export { approvalEvent, DEFAULT_APPROVER_ROLES, flowApproval } from './flow/flow-approval';
 export { isTruthy } from './flow/is-truthy';
 export { applyCredential, type CredentialTarget, DEFAULT_API_KEY_HEADER } from './http/apply-credential';
 export {

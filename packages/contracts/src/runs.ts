@@ -169,6 +169,30 @@ export const sendRunEvent = defineRoute({
   response: { 202: runEventAnswer },
 });
 
+export const approvalDecisionBody = z.strictObject({
+  decision: z.enum(['approve', 'reject']),
+  comment: z.string().max(2_000).optional(),
+});
+export const approvalDecision = z.strictObject({
+  runId: uuidSchema,
+  nodeId: z.string(),
+  decision: z.enum(['approve', 'reject']),
+  by: z.strictObject({ userId: uuidSchema, email: z.string() }),
+  at: isoTime,
+  comment: z.string().optional(),
+});
+
+export const decideApproval = defineRoute({
+  method: 'POST',
+  url: '/v1/runs/:id/approvals/:nodeId',
+  summary: "Approve or reject a run's waiting flow.approval step (members with a role the step permits)",
+  tags: ['runs'],
+  access: { kind: 'tenant', permission: Permission.runRead },
+  params: z.strictObject({ id: uuidSchema, nodeId: z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, { error: 'not a node id' }) }),
+  body: approvalDecisionBody,
+  response: { 202: approvalDecision },
+});
+
 export const resumeRun = defineRoute({
   method: 'POST',
   url: '/resume/:tenantId/:runId/:token',

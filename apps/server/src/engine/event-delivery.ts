@@ -17,6 +17,8 @@ export interface RunEventDelivery {
   /** The event's name, as a `flow.waitForEvent` node names it. */
   name: string;
   payload: unknown;
+  /** The port the step that takes it leaves by (a flow.approval decision). Default: success. */
+  port?: string | undefined;
   /** Runs in the delivery's transaction once the event is kept or taken (e.g. to audit it). */
   onDelivered?: ((tx: Tx, result: Extract<RunEventResult, { kind: 'delivered' | 'kept' }>) => Promise<void>) | undefined;
 }
@@ -57,7 +59,7 @@ export async function deliverRunEvent(
     if (!event) throw new Error(`the event ${eventId} kept for run ${runId} vanished`);
     await deleteTimeoutJob(tx, { tenantId, ...attempt });
     const mutations = new RunMutations();
-    const record = { ...attempt, status: 'succeeded' as const, output: event.payload };
+    const record = { ...attempt, status: 'succeeded' as const, output: event.payload, port: delivery.port };
     mutations.records.push(record);
     const workflow = await deps.workflows.get({ tenantId, workflowId: run.workflowId, version: run.version }, tx);
     decideRun({

@@ -33,6 +33,8 @@ export interface EngineOptions {
   observer?: EngineObserver;
   /** The URL through which an outside system delivers events to a run (`run.resumeUrl` in expressions). Default: none. */
   resumeUrl?: ((tenantId: string, runId: string) => string) | undefined;
+  /** The platform's public address (AIQ_PUBLIC_URL), for links nodes send. */
+  publicUrl?: string | undefined;
 }
 
 /**
@@ -53,6 +55,7 @@ export class Engine {
       limits: options.limits ?? { codeMemoryMb: 64, codeTimeoutMs: 10_000 },
       credentials: options.credentials,
       resumeUrl: options.resumeUrl,
+      publicUrl: options.publicUrl,
       maxOutputBytes: (tenantId) => tenantLimits.maxPayloadBytes(tenantId),
       logger: (bindings) => {
         const child = logger.child(bindings);

@@ -41,6 +41,8 @@ export interface StepRunnerOptions {
   http: SafeHttpClient;
   limits: ConnectorLimits;
   logger: (bindings: Record<string, unknown>) => ConnectorLogger;
+  /** The platform's public address, for links nodes send (approvals). */
+  publicUrl?: string | undefined;
   /** A run's resume URL (`run.resumeUrl`); absent: null. */
   resumeUrl?: ((tenantId: string, runId: string) => string) | undefined;
   /** Where nodes' credentials come from. Default: none (a node that names a credential fails). */
@@ -205,6 +207,7 @@ export class StepRunner {
           http: this.options.http,
           now: this.now,
           limits: this.options.limits,
+          publicUrl: this.options.publicUrl,
         }),
         controller.signal,
       );

@@ -195,6 +195,12 @@ export const ROUTE_FIXTURES: Readonly<Record<RouteKey, RouteFixture>> = {
     body: () => ({ name: 'approved', payload: { ok: true } }),
     foreign: 'notFound',
   },
+  // The fixture run has no approval step: 404 for its own tenant too, after the access check.
+  'POST /v1/runs/:id/approvals/:nodeId': {
+    path: (d) => `/v1/runs/${d.runId}/approvals/approve_it`,
+    body: () => ({ decision: 'approve' }),
+    foreign: 'notFound',
+  },
   // Public: the token is the credential; a wrong one answers as an unknown run does.
   'POST /resume/:tenantId/:runId/:token': {
     path: (d) => `/resume/${d.tenantId}/${d.runId}/not-the-token`,

@@ -64,6 +64,7 @@ export async function startApiHarness(
     workers: opts.workers ?? 0,
     credentials: vault,
     resumeUrl: resumeUrls(config.publicUrl, masterKey),
+    publicUrl: config.publicUrl,
   });
   const logger = pino({ level: process.env.AIQ_TEST_LOG ?? 'silent' }, pino.destination(2));
   const deps = createApiDeps({

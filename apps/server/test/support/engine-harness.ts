@@ -41,6 +41,8 @@ export async function startEngineHarness(
     credentials?: CredentialSource;
     /** `run.resumeUrl` of the runs. Default: none. */
     resumeUrl?: (tenantId: string, runId: string) => string;
+    /** The platform's public address (links nodes send). Default: none. */
+    publicUrl?: string;
   } = {},
 ): Promise<EngineHarness> {
   const engine = new Engine({
@@ -51,6 +53,7 @@ export async function startEngineHarness(
     egressAllow: opts.egressAllow ?? ['127.0.0.1', 'localhost'],
     ...(opts.credentials ? { credentials: opts.credentials } : {}),
     resumeUrl: opts.resumeUrl,
+    publicUrl: opts.publicUrl,
   });
   const tenantId = (await ensureTenant(t.db, 'test')).id;
   const workers: Worker[] = [];

@@ -6,6 +6,7 @@ import { authRoutes } from './auth';
 import { connectorRoutes } from './connectors';
 import { webhookRoutes } from './webhooks';
 import { resumeRoutes } from './resume';
+import { approvalRoutes } from './approvals';
 import { credentialRoutes } from './credentials';
 import { meRoutes } from './me';
 import { memberRoutes } from './members';
@@ -36,5 +37,6 @@ export function apiRoutes(deps: ApiDeps): FastifyPluginAsync {
     await app.register(credentialRoutes(deps));
     await app.register(webhookRoutes(deps));
     await app.register(resumeRoutes(deps));
+    await app.register(approvalRoutes(deps));
   };
 }
