@@ -11,8 +11,13 @@ export interface NewRun {
   idempotencyKey?: string | undefined;
   /** Epoch ms after which the run fails with RUN_TIMEOUT. */
   deadlineAt?: number | undefined;
-  /** Keys of the concurrency slots the run needs; the run is inserted not admitted when there are any. */
+  /** Keys of the concurrency slots the run needs. */
   slotKeys?: readonly string[] | undefined;
+  /**
+   * Whether the run holds its slots. Default: when it needs none. A start that takes its slots in the
+   * same transaction inserts it admitted and clears the flag when the slots are full.
+   */
+  admitted?: boolean | undefined;
   /** A sub-workflow's run: the parent run's step that waits for it, and the child's depth (parent's + 1). */
   parent?: { runId: string; scope: string; nodeId: string; attempt: number; depth: number } | undefined;
 }
@@ -26,7 +31,7 @@ export async function insertRun(tx: Tx, run: NewRun): Promise<{ id: string; crea
     name: 'aiq_insert_run',
     text: `INSERT INTO runs (tenant_id, id, workflow_id, version, status, priority, trigger, input, idempotency_key, deadline_at,
                       slot_keys, admitted, parent_run_id, parent_scope, parent_node_id, parent_attempt, depth)
-     VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, to_timestamp($9::double precision / 1000), $10, cardinality($10::text[]) = 0,
+     VALUES ($1, $2, $3, $4, 'queued', $5, $6, $7, $8, to_timestamp($9::double precision / 1000), $10, coalesce($16, cardinality($10::text[]) = 0),
              $11, $12, $13, $14, $15)
      ON CONFLICT (tenant_id, workflow_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
      RETURNING id`,
@@ -46,6 +51,7 @@ export async function insertRun(tx: Tx, run: NewRun): Promise<{ id: string; crea
       run.parent?.nodeId ?? null,
       run.parent?.attempt ?? null,
       run.parent?.depth ?? 0,
+      run.admitted ?? null,
     ],
   });
   if (rows[0]) return { id: rows[0].id, created: true };

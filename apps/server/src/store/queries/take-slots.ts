@@ -14,6 +14,18 @@ export async function takeSlots(
   args: { tenantId: string; limits: readonly SlotLimit[] },
 ): Promise<boolean> {
   if (args.limits.length === 0) return true;
+  const [only] = args.limits;
+  if (args.limits.length === 1 && only) {
+    // The common case, one limit whose row exists: one statement. Under a concurrent change it waits
+    // for the row and checks the room again on the row as that change left it, so it never over-admits.
+    const { rowCount } = await tx.query({
+      name: 'aiq_take_slot',
+      text: 'UPDATE concurrency_slots SET active = active + 1 WHERE tenant_id = $1 AND key = $2 AND active < $3',
+      values: [args.tenantId, only.key, only.limit],
+    });
+    if (rowCount === 1) return true;
+    // No row yet, or no room: the general path says which.
+  }
   const keys = args.limits.map((l) => l.key);
   await tx.query(
     'INSERT INTO concurrency_slots (tenant_id, key) SELECT $1, k FROM unnest($2::text[]) AS k ON CONFLICT DO NOTHING',
