@@ -25,10 +25,10 @@ import { createApiServer } from '../apps/server/src/api/server';
 import { loadConfig } from '../apps/server/src/config';
 import { Engine } from '../apps/server/src/engine';
 import { MasterKey } from '../apps/server/src/security/master-key';
-import type { Database } from '../apps/server/src/store/database';
 import { generateLoad, type LoadRequest, type LoadResult } from './api-load';
 import { type BenchTenant, BENCH_NODES, onboardBenchTenants, runIdsOf, seedRuns, settle } from './api-seed';
-import { createBenchDatabase } from './bench-database';
+import { createBenchDatabase, untilPoolIdle } from './bench-database';
+import { fixed, int, print } from './bench-output';
 import { readFlags, wholeNumber } from './bench-flags';
 
 /** The issue's targets. */
@@ -95,11 +95,6 @@ interface Figure {
   /** This process's CPU time over the measured part, as a share of one core. */
   serverCpu: number;
 }
-
-const print = (line: string): void => {
-  process.stdout.write(`${line}\n`);
-};
-const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 export async function run(args: string[]): Promise<void> {
   const options = compileApiBenchOptions(args);
@@ -251,16 +246,6 @@ export async function run(args: string[]): Promise<void> {
   }
 }
 
-/** Waits (at most 10 s) until no connection of the tenant pool has been in use for 200 ms. */
-async function untilPoolIdle(db: Database): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (let idleSince = Date.now(); Date.now() - idleSince < 200; ) {
-    if (db.pool.totalCount > db.pool.idleCount || db.pool.waitingCount > 0) idleSince = Date.now();
-    if (Date.now() > deadline) throw new Error('requests were still running 10 s after the load ended');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 /** One request outside the load, to prove the measured requests are answered as they should be. */
 async function expectStatus(
   origin: string,
@@ -295,10 +280,10 @@ function row({ label, load, serverCpu }: Figure): string {
   const { latencyMs: l } = load;
   const cells = [
     int(load.requestsPerSecond),
-    l.p50.toFixed(2),
-    l.p90.toFixed(2),
-    l.p99.toFixed(2),
-    l.max.toFixed(1),
+    fixed(l.p50),
+    fixed(l.p90),
+    fixed(l.p99),
+    fixed(l.max, 1),
     String(load.errors),
     String(load.non2xx),
     `${Math.round(serverCpu * 100)}%`,

@@ -75,3 +75,13 @@ export function percentile(sorted: readonly number[], p: number): number {
   const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[index] ?? Number.NaN;
 }
+
+/** Waits (at most 10 s) until no connection of the tenant pool has been in use for 200 ms. */
+export async function untilPoolIdle(db: Database): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  for (let idleSince = Date.now(); Date.now() - idleSince < 200; ) {
+    if (db.pool.totalCount > db.pool.idleCount || db.pool.waitingCount > 0) idleSince = Date.now();
+    if (Date.now() > deadline) throw new Error('requests were still running 10 s after the load ended');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -35,7 +35,8 @@ import { MasterKey } from '../apps/server/src/security/master-key';
 import type { Database } from '../apps/server/src/store/database';
 import { generateLoad, type LoadRequest, type LoadResult } from './api-load';
 import { onboardBenchTenants, settle } from './api-seed';
-import { createBenchDatabase, percentile } from './bench-database';
+import { createBenchDatabase, percentile, untilPoolIdle } from './bench-database';
+import { fixed, int, print } from './bench-output';
 import { readFlags, wholeNumber } from './bench-flags';
 import { type PlainInsertServer, startPlainInsertServer } from './triggers-baseline';
 import { type CronMeasurement, measureCron } from './triggers-cron';
@@ -123,11 +124,6 @@ interface Durability {
   /** Requests it answered, to the end, with another status. */
   refused: number;
 }
-
-const print = (line: string): void => {
-  process.stdout.write(`${line}\n`);
-};
-const int = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 export async function run(args: string[]): Promise<void> {
   const options = compileTriggersBenchOptions(args);
@@ -306,16 +302,6 @@ async function expectAnswer(args: { url: string; body: string; status: number })
   return JSON.parse(text) as unknown;
 }
 
-/** Waits (at most 10 s) until no connection of the tenant pool has been in use for 200 ms. */
-async function untilPoolIdle(db: Database): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  for (let idleSince = Date.now(); Date.now() - idleSince < 200; ) {
-    if (db.pool.totalCount > db.pool.idleCount || db.pool.waitingCount > 0) idleSince = Date.now();
-    if (Date.now() > deadline) throw new Error('requests were still running 10 s after the load ended');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 async function countRuns(db: Database, args: { tenantId: string; workflowId: string }): Promise<number> {
   const { rows } = await db.systemQuery<{ n: number }>(
     'bench: count the runs of a webhook',
@@ -358,10 +344,10 @@ function row(figure: Figure): string {
   const { latencyMs: l } = load;
   const cells = [
     int(okPerSecond(figure)),
-    l.p50.toFixed(2),
-    l.p90.toFixed(2),
-    l.p99.toFixed(2),
-    l.max.toFixed(1),
+    fixed(l.p50),
+    fixed(l.p90),
+    fixed(l.p99),
+    fixed(l.max, 1),
     String(load.errors),
     String(load.non2xx),
     `${Math.round(serverCpu * 100)}%`,
