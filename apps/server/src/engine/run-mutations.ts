@@ -47,8 +47,7 @@ export class RunMutations {
       ends: this.ends,
       statuses: live(this.statuses),
     };
-    // A run that ends may be a sub-workflow's: its parent's `child` job must not wait for a poll.
-    const announce = { runs: this.changedRuns(), wakeWorkers: this.wakeWorkers || this.ends.length > 0 };
+    const announce = { runs: this.changedRuns(), wakeWorkers: this.wakeWorkers };
     const empty = Object.values(changes).every((part) => part.length === 0);
     // The announcement travels in the changes' own statement; alone only when there are no changes.
     const taken = await applyRunChanges(tx, { tenantId: args.tenantId, worker: args.worker, changes, announce });

@@ -190,6 +190,7 @@ export async function applyRunChanges(
         WHERE r.tenant_id = $1 AND r.id IN (SELECT run_id FROM ends) AND r.parent_run_id IS NOT NULL
           AND r.status NOT IN ('succeeded', 'failed', 'cancelled')
        ON CONFLICT DO NOTHING
+       RETURNING 1
      )`);
   }
   if (st.length > 0) {
@@ -200,7 +201,8 @@ export async function applyRunChanges(
         WHERE x.tenant_id = $1 AND x.id = u.run_id
      )`);
   }
-  if (args.announce) parts.push(announcementCte(args.announce, $));
+  // A sub-workflow run that ends wakes the workers for its parent's `child` job.
+  if (args.announce) parts.push(announcementCte(args.announce, $, e.length > 0 ? 'parent_jobs' : undefined));
   // The announcement runs only if the main query reads it.
   const announced = args.announce ? ' CROSS JOIN announced a WHERE a.n >= 0' : '';
   const worker = j.length === 0 ? '' : $(args.worker?.id ?? null);

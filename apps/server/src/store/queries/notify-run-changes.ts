@@ -57,9 +57,14 @@ export interface RunAnnouncement {
  * within another statement, so that a change costs no extra round trip. The statement must reference
  * `announced.n` (a CTE that nothing reads is not run). Statuses this statement sets are passed in, as the
  * statement's own snapshot still holds the old ones. `$` adds a parameter and returns its placeholder;
- * `$1` must be the tenant id.
+ * `$1` must be the tenant id. `alsoWakeIf` names a CTE of the statement: workers are also woken when it
+ * returned rows (jobs the statement made that the caller could not know of).
  */
-export function announcementCte(announcement: RunAnnouncement, $: (value: unknown) => string): string {
+export function announcementCte(
+  announcement: RunAnnouncement,
+  $: (value: unknown) => string,
+  alsoWakeIf?: string,
+): string {
   const entries = [...announcement.runs];
   const runs =
     entries.length === 0
@@ -72,6 +77,10 @@ export function announcementCte(announcement: RunAnnouncement, $: (value: unknow
                                  ${$(entries.map(([, e]) => e.status ?? null))}::text[]) AS v(id, changed, status)) u
              JOIN runs r ON r.tenant_id = $1 AND r.id = u.id
             GROUP BY u.chunk) p)`;
-  const wake = announcement.wakeWorkers ? `(SELECT count(pg_notify('aiq_jobs', '')))` : '0';
+  const wake = announcement.wakeWorkers
+    ? `(SELECT count(pg_notify('aiq_jobs', '')))`
+    : alsoWakeIf
+      ? `(SELECT count(pg_notify('aiq_jobs', '')) FROM (SELECT 1 FROM ${alsoWakeIf} LIMIT 1) w)`
+      : '0';
   return `announced AS (SELECT ${runs} + ${wake} AS n)`;
 }
