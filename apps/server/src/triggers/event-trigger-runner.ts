@@ -7,9 +7,9 @@ import { writeAudit } from '../security/audit';
 import type { AuditActor } from '../security/principal';
 import type { Vault } from '../security/vault';
 import type { Database } from '../store/database';
-import { countRunToday } from '../store/queries/count-run-today';
 import { getTenantActiveRuns } from '../store/queries/get-tenant-active-runs';
 import { type ArmedEventTrigger, listArmedEventTriggers } from '../store/queries/list-armed-event-triggers';
+import { countRunAgainstRunsPerDay, RunsPerDayExceededError } from '../tenancy/runs-per-day';
 import { type EventMessage, type EventSubscription, EventSourceKind, subscribeEventSource } from './event-sources';
 
 export interface EventTriggerRunnerOptions {
@@ -29,9 +29,6 @@ export interface EventTriggerRunnerOptions {
 
 /** The consumer as the audit trail names it. */
 const CONSUMER: AuditActor = { type: 'system', id: null, label: 'event trigger' };
-
-/** A message refused because the tenant used up its runs of the day: redelivered later. */
-class RunsPerDayExceeded extends Error {}
 
 interface Consumer {
   trigger: ArmedEventTrigger;
@@ -199,14 +196,12 @@ export class EventTriggerRunner {
             target: { type: 'run', id: runId },
             details: { workflowId: trigger.workflowId, version, trigger: 'event', source, messageId: message.id },
           });
-          const limit = trigger.quotas.runsPerDay;
-          if (limit !== null && (await countRunToday(tx, { tenantId: trigger.tenantId })) > limit)
-            throw new RunsPerDayExceeded(`the tenant has started ${limit} runs today, its plan's runsPerDay`);
+          await countRunAgainstRunsPerDay(tx, { id: trigger.tenantId, quotas: trigger.quotas });
         },
       });
     } catch (error) {
       // Out of runs for the day: the message waits with the broker; consumption stops for a while.
-      if (error instanceof RunsPerDayExceeded) await this.pause(consumer, 60_000);
+      if (error instanceof RunsPerDayExceededError) await this.pause(consumer, 60_000);
       throw error;
     }
     await this.holdBackIfFull(consumer);

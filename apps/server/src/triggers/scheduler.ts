@@ -6,8 +6,8 @@ import type { AuditActor } from '../security/principal';
 import type { Database, Tx } from '../store/database';
 import { advanceTick } from '../store/queries/advance-tick';
 import { claimDueTicks, type DueTick } from '../store/queries/claim-due-ticks';
-import { countRunToday } from '../store/queries/count-run-today';
 import { nextDueTick } from '../store/queries/next-due-tick';
+import { countRunAgainstRunsPerDay, RunsPerDayExceededError } from '../tenancy/runs-per-day';
 import { DEFAULT_MISFIRE_WINDOW_MS, planTicks } from './tick-plan';
 
 export interface SchedulerOptions {
@@ -24,9 +24,6 @@ export interface SchedulerOptions {
 
 /** The scheduler as the audit trail names it. */
 const SCHEDULER: AuditActor = { type: 'system', id: null, label: 'scheduler' };
-
-/** A tick's run refused by the tenant's runsPerDay quota. */
-class RunsPerDayExceeded extends Error {}
 
 /**
  * Fires the ticks of armed cron triggers. Any number of schedulers may run against one database:
@@ -153,14 +150,12 @@ export class Scheduler {
             target: { type: 'run', id: runId },
             details: { workflowId: trigger.workflowId, version, trigger: 'cron', scheduledAt },
           });
-          const limit = trigger.quotas.runsPerDay;
-          if (limit !== null && (await countRunToday(tx, { tenantId: trigger.tenantId })) > limit)
-            throw new RunsPerDayExceeded(`the tenant has started ${limit} runs today, its plan's runsPerDay`);
+          await countRunAgainstRunsPerDay(tx, { id: trigger.tenantId, quotas: trigger.quotas });
         },
       });
       return created;
     } catch (error) {
-      if (!(error instanceof RunsPerDayExceeded)) throw error;
+      if (!(error instanceof RunsPerDayExceededError)) throw error;
       await this.options.db.withTenant(trigger.tenantId, (tx) =>
         writeAudit(tx, trigger.tenantId, {
           actor: SCHEDULER,
