@@ -1,6 +1,6 @@
 import { approvalEvent, DEFAULT_APPROVER_ROLES } from '@automateiq/connectors';
 import { runs as contract } from '@automateiq/contracts';
-import type { NodeDefinition, WorkflowDefinition } from '@automateiq/core';
+import { graphOfScope } from '@automateiq/core';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { writeAudit } from '../../security/audit';
@@ -32,7 +32,9 @@ export function approvalRoutes(deps: ApiDeps): FastifyPluginAsync {
           if (!run) return undefined;
           const steps = (await loadRunsSteps(tx, { tenantId: tenant.id, runIds: [runId] })).get(runId) ?? [];
           const workflow = await engine.workflows.get({ tenantId: tenant.id, workflowId: run.workflowId, version: run.version }, tx);
-          return { steps, node: findNode(workflow.definition, nodeId) };
+          // The node in the graph of the scope its step runs in (a forEach item's, or the top level).
+          const step = steps.find((s) => s.nodeId === nodeId && s.status === 'waiting') ?? steps.find((s) => s.nodeId === nodeId);
+          return { steps, node: graphOfScope(workflow.compiled, step?.scope ?? '').nodes.get(nodeId) };
         });
         if (!found) throw notFound('AIQ_RUN_NOT_FOUND', 'run', runId);
         if (found.node?.type !== 'flow.approval')
@@ -74,17 +76,4 @@ export function approvalRoutes(deps: ApiDeps): FastifyPluginAsync {
       },
     });
   };
-}
-
-/** A node of the definition by id, at the top level or inside a forEach's graph. */
-function findNode(definition: Pick<WorkflowDefinition, 'nodes'>, nodeId: string): NodeDefinition | undefined {
-  for (const node of definition.nodes) {
-    if (node.id === nodeId) return node;
-    const inner = (node.params?.do as Pick<WorkflowDefinition, 'nodes'> | undefined)?.nodes;
-    if (Array.isArray(inner)) {
-      const found = findNode({ nodes: inner }, nodeId);
-      if (found) return found;
-    }
-  }
-  return undefined;
 }
