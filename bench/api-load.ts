@@ -1,11 +1,13 @@
 /**
- * The API bench's load generator, run as a child process so that autocannon's work does not share
- * the server's event loop (it still shares the machine's cores). The parent sends one `LoadSpec`
- * and receives one `LoadResult`. `generateLoad` forks it.
+ * The benches' load generator: `wrk` when it is installed (load-wrk.ts; it needs far less of the
+ * shared cores), else autocannon in a child process so that its work does not share the server's
+ * event loop (it still shares the machine's cores, and takes much of them). The parent sends one
+ * `LoadSpec` and receives one `LoadResult`. `generateLoad` runs either.
  */
 import { fork } from 'node:child_process';
 import autocannon from 'autocannon';
 import { percentile } from './bench-database';
+import { wrkAvailable, wrkLoad } from './load-wrk';
 
 /** Marks the forked process as the load generator. */
 const CHILD_FLAG = '--aiq-load-generator';
@@ -43,11 +45,15 @@ export interface LoadResult {
 /** What the load generator tells its parent: the measured part begins, then its figures. */
 type LoadMessage = { kind: 'measuring' } | { kind: 'result'; result: LoadResult };
 
+/** The load generator `generateLoad` uses on this machine. */
+export const loadGenerator: 'wrk' | 'autocannon' = wrkAvailable() ? 'wrk' : 'autocannon';
+
 /**
- * Runs `spec` in a fresh child process and returns its figures. `onMeasuring` is called when the
- * warm-up is over and the measured part begins.
+ * Runs `spec` (with wrk, or autocannon in a fresh child process) and returns its figures.
+ * `onMeasuring` is called when the warm-up is over and the measured part begins.
  */
 export function generateLoad(spec: LoadSpec, onMeasuring: () => void = () => {}): Promise<LoadResult> {
+  if (loadGenerator === 'wrk') return wrkLoad(spec, onMeasuring);
   return new Promise((resolve, reject) => {
     const child = fork(new URL(import.meta.url), [CHILD_FLAG], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
     let result: LoadResult | undefined;

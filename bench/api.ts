@@ -2,7 +2,7 @@
  * `npm run bench -- api`: the HTTP API's figures with row-level security on and a multi-tenant
  * history in the database. Onboards tenants (each with a 3-node transform workflow and a history of
  * finished runs, 3 step rows each, seeded with SQL), serves the API in this process on 127.0.0.1 (no
- * worker: started runs stay queued) and loads it with autocannon from a child process. Prints, each
+ * worker: started runs stay queued) and loads it with wrk (else autocannon, see api-load.ts). Prints, each
  * measured after a warm-up:
  *  - GET /v1/runs/:id of one tenant, round-robin over all its runs, with 1 tenant in the database
  *    and again with N (the same tenant, the same runs);
@@ -25,7 +25,7 @@ import { createApiServer } from '../apps/server/src/api/server';
 import { loadConfig } from '../apps/server/src/config';
 import { Engine } from '../apps/server/src/engine';
 import { MasterKey } from '../apps/server/src/security/master-key';
-import { generateLoad, type LoadRequest, type LoadResult } from './api-load';
+import { generateLoad, type LoadRequest, type LoadResult, loadGenerator } from './api-load';
 import { type BenchTenant, BENCH_NODES, onboardBenchTenants, runIdsOf, seedRuns, settle } from './api-seed';
 import { createBenchDatabase, untilPoolIdle } from './bench-database';
 import { fixed, int, print } from './bench-output';
@@ -130,7 +130,7 @@ export async function run(args: string[]): Promise<void> {
         `${options.connections} connections, ${options.durationSeconds} s per figure after ${WARMUP_SECONDS} s of warm-up; ` +
         `RLS on, ${options.unlimited ? 'unlimited plan' : 'enterprise plan with bench quotas (limiter, runsPerDay, concurrency slots live)'}`,
     );
-    print('the load generator (autocannon) is a child process on the same cores as this server and PostgreSQL');
+    print(`the load generator (${loadGenerator}) is a child process on the same cores as this server and PostgreSQL`);
 
     const measure = async (label: string, method: 'GET' | 'POST', requests: readonly LoadRequest[]): Promise<Figure> => {
       let cpuAtStart = process.cpuUsage();

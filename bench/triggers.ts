@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- triggers`: the figures of the triggers (issue 4) on this machine. Onboards one
  * tenant as the API bench does, serves the API in this process on 127.0.0.1, creates and activates
- * its workflows through the API, and loads it with autocannon from a child process. Prints, each
+ * its workflows through the API, and loads it with wrk (else autocannon, see api-load.ts). Prints, each
  * measured after a warm-up:
  *  1. the baseline: a bare `node:http` server (in this process) that INSERTs each request's body as
  *     one row through a `pg` pool and answers 200 after the commit;
@@ -33,7 +33,7 @@ import { loadConfig } from '../apps/server/src/config';
 import { Engine, type Worker } from '../apps/server/src/engine';
 import { MasterKey } from '../apps/server/src/security/master-key';
 import type { Database } from '../apps/server/src/store/database';
-import { generateLoad, type LoadRequest, type LoadResult } from './api-load';
+import { generateLoad, type LoadRequest, type LoadResult, loadGenerator } from './api-load';
 import { onboardBenchTenants, settle } from './api-seed';
 import { createBenchDatabase, percentile, untilPoolIdle } from './bench-database';
 import { fixed, int, print } from './bench-output';
@@ -162,7 +162,7 @@ export async function run(args: string[]): Promise<void> {
         `worker concurrency ${options.concurrency}, sync wait ${config.webhookSyncTimeoutMs / 1_000} s`,
     );
     print(
-      `the load generator (autocannon) is a child process on the same ${cpus().length} cores as this server (API, worker, scheduler) and PostgreSQL; ` +
+      `the load generator (${loadGenerator}) is a child process on the same ${cpus().length} cores as this server (API, worker, scheduler) and PostgreSQL; ` +
         `POST bodies of ~${orderBody(0).length} bytes of JSON, ${int(BODIES)} distinct (the order varies per request), round-robin`,
     );
     print(`\n${header()}`);

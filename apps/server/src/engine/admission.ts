@@ -1,4 +1,5 @@
 import type { Database, Tx } from '../store/database';
+import { textArrayLiteral } from '../store/pg-array';
 import type { ClaimedJob } from '../store/queries/claim-jobs';
 import { loadRunsSteps } from '../store/queries/load-runs-steps';
 import { takeJobsAndLockRuns } from '../store/queries/lock-runs';
@@ -62,19 +63,21 @@ export async function admitQueuedRuns(
     // A retry starts from the steps it kept (run-retry.ts); other runs start with none.
     const seeded = await loadRunsSteps(tx, { tenantId, runIds: waiting.filter((r) => r.seeded).map((r) => r.id) });
     const mutations = new RunMutations();
-    let admitted = 0;
+    const planned = [];
     for (const run of waiting) {
-      const workflow = await deps.workflows.get(
-        { tenantId, workflowId: run.workflow_id, version: run.version },
-        tx,
+      const workflow = await deps.workflows.get({ tenantId, workflowId: run.workflow_id, version: run.version }, tx);
+      planned.push({ run, workflow, limits: slotLimits({ tenantQuota: quota, workflowId: run.workflow_id, workflow }) });
+    }
+    const took = await takeSlots(tx, { tenantId, runs: planned.map((p) => p.limits) });
+    const admitted = planned.filter((_, i) => took[i]);
+    if (admitted.length > 0) {
+      await tx.query(
+        `UPDATE runs r SET admitted = true, slot_keys = v.keys::text[] FROM unnest($2::uuid[], $3::text[]) AS v(id, keys)
+          WHERE r.tenant_id = $1 AND r.id = v.id`,
+        [tenantId, admitted.map((p) => p.run.id), admitted.map((p) => textArrayLiteral(p.limits.map((l) => l.key)))],
       );
-      const limits = slotLimits({ tenantQuota: quota, workflowId: run.workflow_id, workflow });
-      if (!(await takeSlots(tx, { tenantId, limits }))) continue;
-      await tx.query('UPDATE runs SET admitted = true, slot_keys = $3 WHERE tenant_id = $1 AND id = $2', [
-        tenantId,
-        run.id,
-        limits.map((l) => l.key),
-      ]);
+    }
+    for (const { run, workflow } of admitted) {
       decideRun({
         runId: run.id,
         priority: run.priority,
@@ -83,12 +86,11 @@ export async function admitQueuedRuns(
         currentStatus: 'queued',
         mutations,
       });
-      admitted++;
     }
-    if (admitted > 0) {
+    if (admitted.length > 0) {
       mutations.wakeWorkers = true;
       await mutations.apply(tx, { tenantId });
     }
-    return admitted;
+    return admitted.length;
   });
 }

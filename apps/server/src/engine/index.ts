@@ -6,7 +6,8 @@ import { cancelRun } from './cancel-system';
 import type { CredentialSource } from './credential-source';
 import type { EngineObserver } from './engine-observer';
 import { type RetryRunRequest, type RetryRunResult, retryRun } from './run-retry';
-import { type StartRunRequest, startRun } from './run-starter';
+import { type StartRunRequest, startRuns } from './run-starter';
+import { StartBatcher } from './start-batcher';
 import { StepRunner } from './step-runner';
 import { TenantLimits } from './tenant-limits';
 import { Worker } from './worker';
@@ -15,7 +16,8 @@ import { WorkflowCache } from './workflow-cache';
 export type { CredentialSource, StepCredential } from './credential-source';
 export type { EngineObserver } from './engine-observer';
 export type { RetryRunRequest, RetryRunResult } from './run-retry';
-export type { StartRunRequest } from './run-starter';
+export type { StartedRun, StartRunRequest } from './run-starter';
+export { RunsPerDayExceededError } from '../tenancy/runs-per-day';
 export { Worker } from './worker';
 
 export interface EngineOptions {
@@ -44,9 +46,11 @@ export interface EngineOptions {
 export class Engine {
   readonly workflows: WorkflowCache;
   private readonly runner: StepRunner;
+  private readonly starts: StartBatcher;
 
   constructor(private readonly options: EngineOptions) {
     this.workflows = new WorkflowCache({ db: options.db, registry: options.connectors });
+    this.starts = new StartBatcher((tenantId, requests) => startRuns({ db: options.db, workflows: this.workflows }, tenantId, requests));
     const logger = options.logger;
     const tenantLimits = new TenantLimits(options.db);
     this.runner = new StepRunner({
@@ -74,8 +78,12 @@ export class Engine {
     return this.options.connectors;
   }
 
+  /**
+   * Starts a run through the one start path; concurrent starts of a tenant share a transaction (see
+   * start-batcher.ts). Rejects with `WorkflowNotFoundError` or `RunsPerDayExceededError` when refused.
+   */
   startRun(request: StartRunRequest): Promise<{ runId: string; created: boolean }> {
-    return startRun({ db: this.options.db, workflows: this.workflows }, request);
+    return this.starts.start(request).then(({ runId, created }) => ({ runId, created }));
   }
 
   cancelRun(args: { tenantId: string; runId: string }): Promise<boolean> {

@@ -1,10 +1,10 @@
 import type { RunStatus } from '@automateiq/core';
-import type { Database, Tx } from '../store/database';
+import type { Database } from '../store/database';
 import { copySteps } from '../store/queries/copy-steps';
 import { getRun } from '../store/queries/get-run';
 import { loadRunsSteps } from '../store/queries/load-runs-steps';
 import { keptSteps } from './kept-steps';
-import { createRun } from './run-starter';
+import { createRun, type StartRunRequest } from './run-starter';
 import type { WorkflowCache } from './workflow-cache';
 
 /** Runs that may be retried. */
@@ -14,11 +14,10 @@ export interface RetryRunRequest {
   tenantId: string;
   /** The failed or cancelled run to retry. */
   runId: string;
-  /**
-   * Runs in the retry's transaction once the new run exists, e.g. to count it against a quota or
-   * audit it; throwing rolls the retry back.
-   */
-  onCreate?: ((tx: Tx, runId: string) => Promise<void>) | undefined;
+  /** The retry's audit record, written with the new run (see `StartRunRequest.audit`). */
+  audit?: StartRunRequest['audit'];
+  /** Counts the new run against this runsPerDay quota (see `StartRunRequest.runsPerDay`): refused, the retry throws `RunsPerDayExceededError`. */
+  runsPerDay?: StartRunRequest['runsPerDay'];
 }
 
 export type RetryRunResult =
@@ -54,7 +53,8 @@ export async function retryRun(
         version,
         input: original.input,
         trigger: { type: 'retry', retryOf: runId },
-        onCreate: request.onCreate,
+        audit: request.audit,
+        runsPerDay: request.runsPerDay,
       },
       workflow,
       now: deps.now,

@@ -1,8 +1,10 @@
 import type { RunStatus, StepState } from '@automateiq/core';
 import { newId } from '../lib/ids';
+import { type AuditEntry, writeAudits } from '../security/audit';
 import type { Database, Tx } from '../store/database';
-import { insertRun } from '../store/queries/insert-run';
+import { insertRuns } from '../store/queries/insert-run';
 import { takeSlots } from '../store/queries/take-slots';
+import { countRunsAgainstRunsPerDay, RunsPerDayExceededError } from '../tenancy/runs-per-day';
 import { slotLimits, tenantConcurrencyQuota } from './admission';
 import { PRIORITY_RANK } from './priority';
 import { decideRun } from './run-decision';
@@ -23,116 +25,206 @@ export interface StartRunRequest {
   /** A repeated key for the same workflow returns the first run instead of starting another. */
   idempotencyKey?: string | undefined;
   /**
-   * Runs in the start's transaction when the run was created (not on an idempotent repeat), e.g. to
-   * count it against a quota; throwing rolls the start back. `version` is the version started.
+   * The new run's id, when the caller must know it before the start (e.g. to wait for its end). An
+   * idempotent repeat answers the first run's id instead. Default: a new id.
    */
-  onCreate?: ((tx: Tx, runId: string, version: number) => Promise<void>) | undefined;
+  runId?: string | undefined;
+  /** The start's audit record, written with the run (not on an idempotent repeat). */
+  audit?: ((run: { runId: string; version: number }) => AuditEntry) | undefined;
+  /**
+   * Counts the run in the tenant's day, refusing it (`RunsPerDayExceededError`) beyond this runsPerDay
+   * quota (null: none). Not given: the run is not counted (a sub-workflow's, for one).
+   */
+  runsPerDay?: { limit: number | null } | undefined;
   /** A sub-workflow's run: the parent's waiting step (a `child` job resumes it when this run ends) and the child's depth. */
   parent?: { runId: string; scope: string; nodeId: string; attempt: number; depth: number } | undefined;
 }
 
-/** The one start path of every trigger: the run, its first steps and their jobs commit together. */
-export async function startRun(
-  deps: { db: Database; workflows: WorkflowCache; now?: () => number },
-  request: StartRunRequest,
-): Promise<{ runId: string; created: boolean }> {
-  const { tenantId, workflowId } = request;
-  return deps.db.withTenant(tenantId, async (tx) => {
-    const version = request.version === 'latest' ? await latestVersion(tx, { tenantId, workflowId }) : request.version;
-    const workflow = await deps.workflows.get({ tenantId, workflowId, version }, tx);
-    const { runId, created } = await createRun(tx, { request: { ...request, version }, workflow, now: deps.now });
-    return { runId, created };
-  });
+/** A start's outcome: the run (a new one, or the first of its idempotency key) and its status after the start. */
+export interface StartedRun {
+  runId: string;
+  created: boolean;
+  status: RunStatus;
 }
 
-/** The latest version of a live workflow; `WorkflowNotFoundError` when there is none. */
-async function latestVersion(tx: Tx, args: { tenantId: string; workflowId: string }): Promise<number> {
-  const { rows } = await tx.query<{ version: number }>({
-    name: 'aiq_latest_version',
-    text: 'SELECT latest_version AS version FROM workflows WHERE tenant_id = $1 AND id = $2 AND deleted_at IS NULL',
-    values: [args.tenantId, args.workflowId],
-  });
-  const version = rows[0]?.version;
-  if (version === undefined) throw new WorkflowNotFoundError(`workflow ${args.workflowId} does not exist`);
-  return version;
+/** A run to create: its request with the version resolved, the workflow at that version, and how it begins. */
+export interface RunToCreate {
+  request: StartRunRequest & { version: number };
+  workflow: LoadedWorkflow;
+  /** Writes the steps the run starts with (a retry's kept steps) and returns their latest attempts. */
+  seed?: ((tx: Tx, runId: string) => Promise<StepState[]>) | undefined;
 }
 
 /**
- * Creates a run in the caller's transaction (of the run's tenant): inserts it, calls `onCreate`, takes
- * its concurrency slots and, once admitted, enqueues the steps the planner starts from the state
- * `seed` wrote (default: none, a fresh run). A run waiting for a slot is admitted later from the same
- * seeded state (admission.ts reads it). Returns the run's status after the start.
+ * The one start path of every trigger: starts runs of one tenant in one transaction (their rows,
+ * audit records, day's count, slots, first steps and jobs commit together, in one statement per kind
+ * of write whatever their number). Answers per request, in order: the started run, or the error that
+ * refused it (`WorkflowNotFoundError`, `RunsPerDayExceededError`) while the others start.
  */
-export async function createRun(
+export async function startRuns(
+  deps: { db: Database; workflows: WorkflowCache; now?: () => number },
+  tenantId: string,
+  requests: readonly StartRunRequest[],
+): Promise<(StartedRun | Error)[]> {
+  if (requests.some((r) => r.tenantId !== tenantId)) throw new Error('startRuns takes the requests of one tenant');
+  return deps.db.withTenant(tenantId, async (tx) => {
+    const latest = await latestVersions(tx, {
+      tenantId,
+      workflowIds: [...new Set(requests.filter((r) => r.version === 'latest').map((r) => r.workflowId))],
+    });
+    const answers: (StartedRun | Error)[] = [];
+    const runs: RunToCreate[] = [];
+    const places: number[] = [];
+    for (const [i, request] of requests.entries()) {
+      const version = request.version === 'latest' ? latest.get(request.workflowId) : request.version;
+      const workflow =
+        version === undefined
+          ? new WorkflowNotFoundError(`workflow ${request.workflowId} does not exist`)
+          : await deps.workflows.get({ tenantId, workflowId: request.workflowId, version }, tx).catch((error: unknown) => {
+              if (error instanceof WorkflowNotFoundError) return error;
+              throw error;
+            });
+      if (workflow instanceof Error || version === undefined) {
+        answers[i] = workflow instanceof Error ? workflow : new WorkflowNotFoundError(`workflow ${request.workflowId} does not exist`);
+        continue;
+      }
+      places.push(i);
+      runs.push({ request: { ...request, version }, workflow });
+    }
+    const created = await createRuns(tx, { tenantId, runs, now: deps.now });
+    for (const [j, answer] of created.entries()) answers[places[j] ?? -1] = answer;
+    return answers;
+  });
+}
+
+/** The latest version of each live workflow named; a deleted or unknown one is missing. */
+async function latestVersions(tx: Tx, args: { tenantId: string; workflowIds: readonly string[] }): Promise<Map<string, number>> {
+  if (args.workflowIds.length === 0) return new Map();
+  const { rows } = await tx.query<{ id: string; version: number }>({
+    name: 'aiq_latest_versions',
+    text: 'SELECT id, latest_version AS version FROM workflows WHERE tenant_id = $1 AND id = ANY($2::uuid[]) AND deleted_at IS NULL',
+    values: [args.tenantId, args.workflowIds],
+  });
+  return new Map(rows.map((r) => [r.id, r.version]));
+}
+
+/**
+ * Creates runs of one tenant in the caller's transaction (of that tenant): inserts them, counts them
+ * against the day's quota (refusing the last beyond it), writes their audit records, seeds their
+ * steps, takes their concurrency slots and, for those admitted, enqueues the steps the planner starts
+ * from the seeded state (default: none, a fresh run). A run waiting for a slot is admitted later from
+ * the same seeded state (admission.ts reads it). Answers per run, in order.
+ */
+export async function createRuns(
   tx: Tx,
-  args: {
-    request: StartRunRequest & { version: number };
-    workflow: LoadedWorkflow;
-    now?: (() => number) | undefined;
-    /** Writes the steps the run starts with (a retry's kept steps) and returns their latest attempts. */
-    seed?: ((tx: Tx, runId: string) => Promise<StepState[]>) | undefined;
-  },
-): Promise<{ runId: string; created: boolean; status: RunStatus }> {
-  const { request, workflow } = args;
-  const priority = PRIORITY_RANK[workflow.definition.settings?.priority ?? 'normal'];
+  args: { tenantId: string; runs: readonly RunToCreate[]; now?: (() => number) | undefined },
+): Promise<(StartedRun | Error)[]> {
+  const { tenantId } = args;
+  if (args.runs.length === 0) return [];
   const now = (args.now ?? Date.now)();
-  const deadlineAt = workflow.runTimeoutMs === undefined ? undefined : now + workflow.runTimeoutMs;
-  const { tenantId } = request;
-  const limits = slotLimits({
-    tenantQuota:
-      request.tenantConcurrencyQuota === undefined
-        ? await tenantConcurrencyQuota(tx, tenantId)
-        : (request.tenantConcurrencyQuota ?? undefined),
-    workflowId: request.workflowId,
-    workflow,
+  const needsQuota = args.runs.some((r) => r.request.tenantConcurrencyQuota === undefined);
+  const readQuota = needsQuota ? await tenantConcurrencyQuota(tx, tenantId) : undefined;
+  const planned = args.runs.map((run) => {
+    const { request, workflow } = run;
+    const quota = request.tenantConcurrencyQuota === undefined ? readQuota : (request.tenantConcurrencyQuota ?? undefined);
+    return {
+      ...run,
+      priority: PRIORITY_RANK[workflow.definition.settings?.priority ?? 'normal'],
+      deadlineAt: workflow.runTimeoutMs === undefined ? undefined : now + workflow.runTimeoutMs,
+      limits: slotLimits({ tenantQuota: quota, workflowId: request.workflowId, workflow }),
+    };
   });
-  const { id: runId, created } = await insertRun(tx, {
-    tenantId,
-    id: newId(),
-    workflowId: request.workflowId,
-    version: request.version,
-    priority,
-    trigger: { ...request.trigger, firedAt: new Date(now).toISOString() },
-    input: request.input ?? null,
-    idempotencyKey: request.idempotencyKey,
-    deadlineAt,
-    slotKeys: limits.map((l) => l.key),
-    // Admitted unless its slots turn out to be full (one statement fewer on the usual path).
-    admitted: true,
-    parent: request.parent,
+  const inserted = await insertRuns(
+    tx,
+    planned.map(({ request, priority, deadlineAt, limits }) => ({
+      tenantId,
+      id: request.runId ?? newId(),
+      workflowId: request.workflowId,
+      version: request.version,
+      priority,
+      trigger: { ...request.trigger, firedAt: new Date(now).toISOString() },
+      input: request.input ?? null,
+      idempotencyKey: request.idempotencyKey,
+      deadlineAt,
+      slotKeys: limits.map((l) => l.key),
+      // Admitted unless its slots turn out to be full (one statement fewer on the usual path).
+      admitted: true,
+      parent: request.parent,
+    })),
+  );
+  const answers: (StartedRun | Error)[] = inserted.map(({ id, created }) => ({ runId: id, created, status: 'queued' as RunStatus }));
+  let fresh = planned.flatMap((run, i) => {
+    const row = inserted[i];
+    return row?.created ? [{ ...run, runId: row.id, place: i }] : [];
   });
-  if (!created) return { runId, created, status: 'queued' };
-  await request.onCreate?.(tx, runId, request.version);
-  const steps = (await args.seed?.(tx, runId)) ?? [];
-  const mutations = new RunMutations();
-  mutations.touched.add(runId);
-  // A run limited by a concurrency limit with no free slot waits, queued, until a slot frees.
-  const admitted = limits.length === 0 || (await takeSlots(tx, { tenantId, limits }));
-  if (!admitted) {
-    await tx.query('UPDATE runs SET admitted = false WHERE tenant_id = $1 AND id = $2', [tenantId, runId]);
+
+  // The day's quota: the last runs beyond it are refused, and never seen.
+  const counted = fresh.filter((run) => run.request.runsPerDay !== undefined);
+  const limit = counted.reduce<number | null>((min, run) => {
+    const own = run.request.runsPerDay?.limit ?? null;
+    return own === null ? min : min === null ? own : Math.min(min, own);
+  }, null);
+  const refusedCount = await countRunsAgainstRunsPerDay(tx, { tenantId, limit, runs: counted.length });
+  if (refusedCount > 0 && limit !== null) {
+    const refused = new Set(counted.slice(counted.length - refusedCount).map((run) => run.runId));
+    await tx.query('DELETE FROM runs WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [tenantId, [...refused]]);
+    for (const run of fresh) if (refused.has(run.runId)) answers[run.place] = new RunsPerDayExceededError(limit);
+    fresh = fresh.filter((run) => !refused.has(run.runId));
   }
-  const decision = admitted
-    ? decideRun({
-        runId,
-        priority,
-        workflow: workflow.compiled,
-        state: { steps },
+  if (fresh.length === 0) return answers;
+
+  await writeAudits(
+    tx,
+    tenantId,
+    fresh.flatMap((run) => (run.request.audit ? [run.request.audit({ runId: run.runId, version: run.request.version })] : [])),
+  );
+  const seeded = new Map<string, StepState[]>();
+  for (const run of fresh) if (run.seed) seeded.set(run.runId, await run.seed(tx, run.runId));
+
+  // A run limited by a concurrency limit with no free slot waits, queued, until a slot frees.
+  const admitted = await takeSlots(tx, { tenantId, runs: fresh.map((run) => run.limits) });
+  const waiting = fresh.filter((_, i) => !admitted[i]).map((run) => run.runId);
+  if (waiting.length > 0) {
+    await tx.query('UPDATE runs SET admitted = false WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [tenantId, waiting]);
+  }
+  const mutations = new RunMutations();
+  for (const [i, run] of fresh.entries()) {
+    mutations.touched.add(run.runId);
+    if (admitted[i]) {
+      const decision = decideRun({
+        runId: run.runId,
+        priority: run.priority,
+        workflow: run.workflow.compiled,
+        state: { steps: seeded.get(run.runId) ?? [] },
         currentStatus: 'queued',
         mutations,
-      })
-    : undefined;
-  if (deadlineAt !== undefined) {
-    mutations.jobs.push({
-      runId,
-      kind: 'deadline',
-      scope: '',
-      nodeId: '',
-      attempt: 0,
-      priority,
-      availableAt: deadlineAt,
-    });
+      });
+      answers[run.place] = { runId: run.runId, created: true, status: decision.status };
+    }
+    if (run.deadlineAt !== undefined) {
+      mutations.jobs.push({
+        runId: run.runId,
+        kind: 'deadline',
+        scope: '',
+        nodeId: '',
+        attempt: 0,
+        priority: run.priority,
+        availableAt: run.deadlineAt,
+      });
+    }
   }
   mutations.wakeWorkers = true;
   await mutations.apply(tx, { tenantId });
-  return { runId, created, status: decision?.status ?? 'queued' };
+  return answers;
+}
+
+/** `createRuns` of one run: its outcome, or its refusal thrown. */
+export async function createRun(
+  tx: Tx,
+  args: RunToCreate & { now?: (() => number) | undefined },
+): Promise<StartedRun> {
+  const [answer] = await createRuns(tx, { tenantId: args.request.tenantId, runs: [args], now: args.now });
+  if (answer === undefined) throw new Error('createRuns answered nothing');
+  if (answer instanceof Error) throw answer;
+  return answer;
 }

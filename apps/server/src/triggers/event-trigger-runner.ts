@@ -3,13 +3,12 @@ import { EVENT_ADDRESS_FIELD } from '@automateiq/core';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { Engine } from '../engine';
-import { writeAudit } from '../security/audit';
 import type { AuditActor } from '../security/principal';
 import type { Vault } from '../security/vault';
 import type { Database } from '../store/database';
 import { getTenantActiveRuns } from '../store/queries/get-tenant-active-runs';
 import { type ArmedEventTrigger, listArmedEventTriggers } from '../store/queries/list-armed-event-triggers';
-import { countRunAgainstRunsPerDay, RunsPerDayExceededError } from '../tenancy/runs-per-day';
+import { RunsPerDayExceededError } from '../tenancy/runs-per-day';
 import { type EventMessage, type EventSubscription, EventSourceKind, subscribeEventSource } from './event-sources';
 
 export interface EventTriggerRunnerOptions {
@@ -189,15 +188,13 @@ export class EventTriggerRunner {
         input: message.body,
         trigger: { type: 'event', source, messageId: message.id, meta: message.meta, input: message.body },
         idempotencyKey: `event:${message.id}`,
-        onCreate: async (tx, runId, version) => {
-          await writeAudit(tx, trigger.tenantId, {
-            actor: CONSUMER,
-            action: 'run.start',
-            target: { type: 'run', id: runId },
-            details: { workflowId: trigger.workflowId, version, trigger: 'event', source, messageId: message.id },
-          });
-          await countRunAgainstRunsPerDay(tx, { id: trigger.tenantId, quotas: trigger.quotas });
-        },
+        runsPerDay: { limit: trigger.quotas.runsPerDay },
+        audit: ({ runId, version }) => ({
+          actor: CONSUMER,
+          action: 'run.start',
+          target: { type: 'run', id: runId },
+          details: { workflowId: trigger.workflowId, version, trigger: 'event', source, messageId: message.id },
+        }),
       });
     } catch (error) {
       // Out of runs for the day: the message waits with the broker; consumption stops for a while.

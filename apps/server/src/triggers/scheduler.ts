@@ -7,7 +7,7 @@ import type { Database, Tx } from '../store/database';
 import { advanceTick } from '../store/queries/advance-tick';
 import { claimDueTicks, type DueTick } from '../store/queries/claim-due-ticks';
 import { nextDueTick } from '../store/queries/next-due-tick';
-import { countRunAgainstRunsPerDay, RunsPerDayExceededError } from '../tenancy/runs-per-day';
+import { RunsPerDayExceededError } from '../tenancy/runs-per-day';
 import { DEFAULT_MISFIRE_WINDOW_MS, planTicks } from './tick-plan';
 
 export interface SchedulerOptions {
@@ -143,15 +143,13 @@ export class Scheduler {
         input: { scheduledAt },
         trigger: { type: 'cron', schedule: trigger.config.schedule, scheduledAt, input: { scheduledAt } },
         idempotencyKey: `cron:${trigger.position}:${scheduledAt}`,
-        onCreate: async (tx, runId, version) => {
-          await writeAudit(tx, trigger.tenantId, {
-            actor: SCHEDULER,
-            action: 'run.start',
-            target: { type: 'run', id: runId },
-            details: { workflowId: trigger.workflowId, version, trigger: 'cron', scheduledAt },
-          });
-          await countRunAgainstRunsPerDay(tx, { id: trigger.tenantId, quotas: trigger.quotas });
-        },
+        runsPerDay: { limit: trigger.quotas.runsPerDay },
+        audit: ({ runId, version }) => ({
+          actor: SCHEDULER,
+          action: 'run.start',
+          target: { type: 'run', id: runId },
+          details: { workflowId: trigger.workflowId, version, trigger: 'cron', scheduledAt },
+        }),
       });
       return created;
     } catch (error) {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/lib/ids';
 import { applyRunChanges } from '../../src/store/queries/apply-run-changes';
-import { insertRun } from '../../src/store/queries/insert-run';
+import { insertRuns } from '../../src/store/queries/insert-run';
 import { insertTenant } from '../../src/store/queries/insert-tenant';
 import { insertWorkflow } from '../../src/store/queries/insert-workflow';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -27,15 +27,8 @@ describe('row-level security between tenants', () => {
           id: workflowId,
           definition: { name: 'w', nodes: [{ id: 'n', type: 'transform' }] },
         });
-        const { id: runId } = await insertRun(tx, {
-          tenantId,
-          id: newId(),
-          workflowId,
-          version: 1,
-          priority: 1,
-          trigger: { type: 'test' },
-          input: {},
-        });
+        const runId = newId();
+        await insertRuns(tx, [{ tenantId, id: runId, workflowId, version: 1, priority: 1, trigger: { type: 'test' }, input: {} }]);
         await applyRunChanges(tx, {
           tenantId,
           changes: {

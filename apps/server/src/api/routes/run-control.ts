@@ -11,7 +11,7 @@ import { ApiError, notFound } from '../api-error';
 import { actorOf, tenantOf } from '../request-context';
 import { routeOptions } from '../route-options';
 import { jsonBytes, payloadTooLarge } from '../quota-errors';
-import { countRunAgainstQuota } from '../run-quota';
+import { runQuotaError } from '../run-quota';
 
 /** Run control beyond cancel: retry from the failed steps, events for waiting steps. */
 export function runControlRoutes(deps: ApiDeps): FastifyPluginAsync {
@@ -35,15 +35,15 @@ export function runControlRoutes(deps: ApiDeps): FastifyPluginAsync {
         const result = await engine.retryRun({
           tenantId: tenant.id,
           runId,
-          onCreate: async (tx, newRunId) => {
-            await countRunAgainstQuota(tx, tenant);
-            await writeAudit(tx, tenant.id, {
-              ...actor,
-              action: 'run.retry',
-              target: { type: 'run', id: runId },
-              details: { runId: newRunId, workflowId: live.run.workflowId, version: live.run.version },
-            });
-          },
+          runsPerDay: { limit: tenant.quotas.runsPerDay },
+          audit: (started) => ({
+            ...actor,
+            action: 'run.retry',
+            target: { type: 'run', id: runId },
+            details: { runId: started.runId, workflowId: live.run.workflowId, version: live.run.version },
+          }),
+        }).catch((error: unknown) => {
+          throw runQuotaError(error);
         });
         switch (result.kind) {
           case 'started':

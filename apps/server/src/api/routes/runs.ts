@@ -14,7 +14,7 @@ import { jsonBytes, payloadTooLarge } from '../quota-errors';
 import { actorOf, tenantOf } from '../request-context';
 import { routeOptions } from '../route-options';
 import { runJson, runSummaryJson } from '../run-json';
-import { countRunAgainstQuota } from '../run-quota';
+import { runQuotaError } from '../run-quota';
 
 /** Runs: start (idempotent), list, read with steps, cancel. */
 export function runRoutes(deps: ApiDeps): FastifyPluginAsync {
@@ -49,20 +49,17 @@ export function runRoutes(deps: ApiDeps): FastifyPluginAsync {
           input: input ?? null,
           trigger: { type: 'api', by: actor.actor.label },
           idempotencyKey: request.headers['idempotency-key'],
-          // The audit record first: the count locks a shard of the tenant's day until the start commits.
-          onCreate: async (tx, runId, version) => {
-            await writeAudit(tx, tenant.id, {
-              ...actor,
-              action: 'run.start',
-              target: { type: 'run', id: runId },
-              details: { workflowId, version },
-            });
-            await countRunAgainstQuota(tx, tenant);
-          },
+          runsPerDay: { limit: tenant.quotas.runsPerDay },
+          audit: ({ runId, version }) => ({
+            ...actor,
+            action: 'run.start',
+            target: { type: 'run', id: runId },
+            details: { workflowId, version },
+          }),
         });
         const { runId, created } = await started.catch((error: unknown) => {
           if (error instanceof WorkflowNotFoundError) throw notFound('AIQ_WORKFLOW_NOT_FOUND', 'workflow', workflowId);
-          throw error;
+          throw runQuotaError(error);
         });
         const status = created
           ? 'queued'

@@ -2,7 +2,6 @@ import { finalRunStatuses, type RunStatus } from '@automateiq/core';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { WorkflowNotFoundError } from '../../engine/workflow-not-found-error';
 import { TtlCache } from '../../lib/ttl-cache';
-import { writeAudit } from '../../security/audit';
 import type { AuditActor } from '../../security/principal';
 import { findWebhook, type WebhookRecord } from '../../store/queries/find-webhook';
 import { getRun } from '../../store/queries/get-run';
@@ -14,7 +13,7 @@ import { rateLimited } from '../access-hook';
 import type { ApiDeps } from '../api-deps';
 import { ApiError } from '../api-error';
 import { payloadTooLarge } from '../quota-errors';
-import { countRunAgainstQuota } from '../run-quota';
+import { runQuotaError } from '../run-quota';
 
 /** The webhook trigger's declared options, as armed. */
 interface WebhookConfig {
@@ -157,22 +156,20 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
             input: args.input,
           },
           idempotencyKey: typeof idempotencyKey === 'string' && idempotencyKey !== '' ? `webhook:${idempotencyKey}` : undefined,
-          onCreate: async (tx, runId, version) => {
-            await writeAudit(tx, hook.tenantId, {
-              actor: args.actor,
-              action: 'run.start',
-              target: { type: 'run', id: runId },
-              ip: request.ip,
-              details: { workflowId: hook.workflowId, version, trigger: 'webhook' },
-            });
-            await countRunAgainstQuota(tx, { id: hook.tenantId, quotas: hook.quotas });
-          },
+          runsPerDay: { limit: hook.quotas.runsPerDay },
+          audit: ({ runId, version }) => ({
+            actor: args.actor,
+            action: 'run.start',
+            target: { type: 'run', id: runId },
+            ip: request.ip,
+            details: { workflowId: hook.workflowId, version, trigger: 'webhook' },
+          }),
         })
         .catch((error: unknown) => {
           // Deleted between the lookup and the start: as if it had never been there.
           if (error instanceof WorkflowNotFoundError)
             throw new ApiError('AIQ_WEBHOOK_NOT_FOUND', `no webhook answers /hooks/.../${args.path}`);
-          throw error;
+          throw runQuotaError(error);
         });
     }
 

@@ -6,40 +6,68 @@ export interface SlotLimit {
 }
 
 /**
- * Takes one slot of every limit, or none: all the limits must have room. Locks the slots' rows in
- * key order for the rest of the transaction, so that concurrent starts and ends never over-admit.
+ * Takes the slots of several runs of one tenant, in order: a run takes one slot of each of its limits,
+ * or none (all its limits must have room). Answers, per run, whether it took them. Locks the slots'
+ * rows in key order for the rest of the transaction, so that concurrent starts and ends never
+ * over-admit. A run with no limits takes nothing and is admitted.
  */
 export async function takeSlots(
   tx: Tx,
-  args: { tenantId: string; limits: readonly SlotLimit[] },
-): Promise<boolean> {
-  if (args.limits.length === 0) return true;
-  const [only] = args.limits;
-  if (args.limits.length === 1 && only) {
-    // The common case, one limit whose row exists: one statement. Under a concurrent change it waits
-    // for the row and checks the room again on the row as that change left it, so it never over-admits.
-    const { rowCount } = await tx.query({
-      name: 'aiq_take_slot',
-      text: 'UPDATE concurrency_slots SET active = active + 1 WHERE tenant_id = $1 AND key = $2 AND active < $3',
-      values: [args.tenantId, only.key, only.limit],
+  args: { tenantId: string; runs: readonly (readonly SlotLimit[])[] },
+): Promise<boolean[]> {
+  const { tenantId, runs } = args;
+  const limited = runs.filter((limits) => limits.length > 0);
+  if (limited.length === 0) return runs.map(() => true);
+  const [first] = limited[0] ?? [];
+  if (first && limited.every((limits) => limits.length === 1 && limits[0]?.key === first.key && limits[0].limit === first.limit)) {
+    // The common case, one limit shared by every run, whose row exists: one statement takes as many
+    // slots as there is room for. It locks the row first, so a concurrent change is waited for and
+    // the room counted on the row as that change left it.
+    const { rows } = await tx.query<{ taken: number }>({
+      name: 'aiq_take_slots',
+      text: `WITH cur AS (SELECT active FROM concurrency_slots WHERE tenant_id = $1 AND key = $2 FOR UPDATE)
+             UPDATE concurrency_slots s SET active = greatest(cur.active, least($3::int, cur.active + $4::int))
+               FROM cur WHERE s.tenant_id = $1 AND s.key = $2
+             RETURNING s.active - cur.active AS taken`,
+      values: [tenantId, first.key, first.limit, limited.length],
     });
-    if (rowCount === 1) return true;
-    // No row yet, or no room: the general path says which.
+    const taken = rows[0]?.taken;
+    if (taken !== undefined) {
+      let left = taken;
+      return runs.map((limits) => limits.length === 0 || left-- > 0);
+    }
+    // No row yet: the general path makes it.
   }
-  const keys = args.limits.map((l) => l.key);
-  await tx.query(
-    'INSERT INTO concurrency_slots (tenant_id, key) SELECT $1, k FROM unnest($2::text[]) AS k ON CONFLICT DO NOTHING',
-    [args.tenantId, keys],
-  );
-  const { rows } = await tx.query<{ key: string; active: number }>(
-    'SELECT key, active FROM concurrency_slots WHERE tenant_id = $1 AND key = ANY($2::text[]) ORDER BY key FOR UPDATE',
-    [args.tenantId, keys],
-  );
+  const keys = [...new Set(limited.flatMap((limits) => limits.map((l) => l.key)))].sort();
+  const lock = (): Promise<{ rows: { key: string; active: number }[] }> =>
+    tx.query<{ key: string; active: number }>(
+      'SELECT key, active FROM concurrency_slots WHERE tenant_id = $1 AND key = ANY($2::text[]) ORDER BY key FOR UPDATE',
+      [tenantId, keys],
+    );
+  let { rows } = await lock();
+  if (rows.length < keys.length) {
+    await tx.query(
+      'INSERT INTO concurrency_slots (tenant_id, key) SELECT $1, k FROM unnest($2::text[]) AS k ON CONFLICT DO NOTHING',
+      [tenantId, keys],
+    );
+    ({ rows } = await lock());
+  }
   const active = new Map(rows.map((r) => [r.key, r.active]));
-  if (!args.limits.every((l) => (active.get(l.key) ?? 0) < l.limit)) return false;
-  await tx.query(
-    'UPDATE concurrency_slots SET active = active + 1 WHERE tenant_id = $1 AND key = ANY($2::text[])',
-    [args.tenantId, keys],
-  );
-  return true;
+  const took = new Map<string, number>();
+  const answers = runs.map((limits) => {
+    if (!limits.every((l) => (active.get(l.key) ?? 0) < l.limit)) return false;
+    for (const { key } of limits) {
+      active.set(key, (active.get(key) ?? 0) + 1);
+      took.set(key, (took.get(key) ?? 0) + 1);
+    }
+    return true;
+  });
+  if (took.size > 0) {
+    await tx.query(
+      `UPDATE concurrency_slots s SET active = s.active + t.n FROM unnest($2::text[], $3::int[]) AS t(key, n)
+        WHERE s.tenant_id = $1 AND s.key = t.key`,
+      [tenantId, [...took.keys()], [...took.values()]],
+    );
+  }
+  return answers;
 }
