@@ -10,6 +10,7 @@ import { RateLimiter } from '../security/rate-limiter';
 import { RunResumeTokens } from '../security/resume-token';
 import { Vault } from '../security/vault';
 import { RunEvents } from './run-events';
+import { WebhookDirectory } from '../triggers/webhook-directory';
 import type { Database } from '../store/database';
 
 /** What the API's route plugins are given (one object, wired in the composition root). */
@@ -29,6 +30,8 @@ export interface ApiDeps {
   resumeTokens: RunResumeTokens;
   /** This process's one LISTEN connection to run announcements (event streams, sync webhooks). */
   runEvents: RunEvents;
+  /** The armed webhooks, looked up and kept for a few seconds; routes that change triggers or tenants `forget` it. */
+  webhooks: WebhookDirectory;
 }
 
 /** The API's collaborators, built from an open platform. */
@@ -59,5 +62,6 @@ export function createApiDeps(args: {
     limiter: new RateLimiter(),
     resumeTokens: new RunResumeTokens(masterKey.signingKeys('run-resume')),
     runEvents: new RunEvents({ connectionString: args.db.pool.options.connectionString, logger: args.logger }),
+    webhooks: new WebhookDirectory(args.db),
   };
 }

@@ -137,4 +137,19 @@ describe('batched run starts', () => {
     );
     expect(inputs.inputs).toEqual([1, 2]);
   });
+
+  it("deletes a run's steps and jobs with it (the engine's tables have no foreign keys to check per row: migration 0014)", async () => {
+    const saved = await h.deploy({ name: 'deleted', nodes: [{ id: 'a', type: 'transform' }] });
+    const kept = await h.engine.startRun({ tenantId: h.tenantId, ...saved, trigger: { type: 'test' } });
+    const gone = await h.engine.startRun({ tenantId: h.tenantId, ...saved, trigger: { type: 'test' } });
+    const count = (runId: string): Promise<{ steps: number; jobs: number }> =>
+      one(
+        `SELECT (SELECT count(*)::int FROM steps WHERE run_id = $1) AS steps, (SELECT count(*)::int FROM jobs WHERE run_id = $1) AS jobs`,
+        [runId],
+      );
+    expect(await count(gone.runId)).toEqual({ steps: 1, jobs: 1 });
+    await one('DELETE FROM runs WHERE id = $1', [gone.runId]);
+    expect(await count(gone.runId)).toEqual({ steps: 0, jobs: 0 });
+    expect(await count(kept.runId)).toEqual({ steps: 1, jobs: 1 });
+  });
 });

@@ -110,6 +110,7 @@ export function tenantRoutes(deps: ApiDeps): FastifyPluginAsync {
         });
         if (!updated) throw notFound('AIQ_TENANT_NOT_FOUND', 'tenant', tenant.id);
         deps.authenticator.forgetTenant(tenant.id);
+        deps.webhooks.forget();
         return tenantJson(updated);
       },
     });

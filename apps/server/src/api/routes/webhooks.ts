@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { WorkflowNotFoundError } from '../../engine/workflow-not-found-error';
 import { TtlCache } from '../../lib/ttl-cache';
 import type { AuditActor } from '../../security/principal';
-import { findWebhook, type WebhookRecord } from '../../store/queries/find-webhook';
+import type { WebhookRecord } from '../../store/queries/find-webhook';
 import { getRun } from '../../store/queries/get-run';
 import { loadRunsSteps } from '../../store/queries/load-runs-steps';
 import { DEFAULT_WEBHOOK_CONTENT_TYPES, parseWebhookBody } from '../../triggers/webhook-body';
@@ -51,7 +51,7 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
       schema: { summary: 'Webhook triggers of active workflows', tags: ['webhooks'], hide: false },
       handler: async (request, reply) => {
         const { tenantSlug, '*': path } = request.params as { tenantSlug: string; '*': string };
-        const hook = await findWebhook(db.system, { tenantSlug, path });
+        const hook = await deps.webhooks.find({ tenantSlug, path });
         if (!hook) throw new ApiError('AIQ_WEBHOOK_NOT_FOUND', `no webhook answers /hooks/${tenantSlug}/${path}`);
         const trigger = hook.config as unknown as WebhookConfig;
 

@@ -133,6 +133,7 @@ export function workflowRoutes(deps: ApiDeps): FastifyPluginAsync {
           if (current.active) await syncTriggers(tx, { tenantId: tenant.id, workflowId }).catch(pathTaken('body.definition'));
           return getWorkflow(tx, { tenantId: tenant.id, workflowId });
         });
+        deps.webhooks.forget();
         if (!updated) throw notFound('AIQ_WORKFLOW_NOT_FOUND', 'workflow', workflowId);
         return workflowJson(updated);
       },
@@ -149,6 +150,7 @@ export function workflowRoutes(deps: ApiDeps): FastifyPluginAsync {
           await syncTriggers(tx, { tenantId: tenant.id, workflowId });
           await writeAudit(tx, tenant.id, { ...actorOf(request), action: 'workflow.delete', target: { type: 'workflow', id: workflowId } });
         });
+        deps.webhooks.forget();
         return reply.code(204).send(null);
       },
     });
@@ -169,6 +171,7 @@ export function workflowRoutes(deps: ApiDeps): FastifyPluginAsync {
             await writeAudit(tx, tenant.id, { ...actorOf(request), action: `workflow.${change}`, target: { type: 'workflow', id: workflowId } });
             return getWorkflow(tx, { tenantId: tenant.id, workflowId });
           });
+          deps.webhooks.forget();
           if (!found) throw notFound('AIQ_WORKFLOW_NOT_FOUND', 'workflow', workflowId);
           return workflowJson(found);
         },
