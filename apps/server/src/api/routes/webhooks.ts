@@ -1,11 +1,13 @@
-import { finalRunStatuses, type RunStatus } from '@automateiq/core';
+import { finalRunStatuses, type RunStatus, type StepState } from '@automateiq/core';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { WorkflowNotFoundError } from '../../engine/workflow-not-found-error';
+import { newId } from '../../lib/ids';
 import { TtlCache } from '../../lib/ttl-cache';
 import type { AuditActor } from '../../security/principal';
 import type { WebhookRecord } from '../../store/queries/find-webhook';
 import { getRun } from '../../store/queries/get-run';
-import { loadRunsSteps } from '../../store/queries/load-runs-steps';
+import { getRunWithSteps } from '../../store/queries/get-run-with-steps';
+import type { StepAttemptRow } from '../../store/queries/list-step-attempts';
 import { DEFAULT_WEBHOOK_CONTENT_TYPES, parseWebhookBody } from '../../triggers/webhook-body';
 import { webhookReply } from '../../triggers/webhook-reply';
 import { verifyWebhookSignature } from '../../triggers/webhook-signature';
@@ -79,8 +81,8 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
         }
 
         const actor: AuditActor = { type: 'anonymous', id: null, label: `webhook ${path}` };
-        const start = (): Promise<string> =>
-          startWebhookRun({ request, hook, path, input: parsed.input, actor }).then((started) => started.runId);
+        const start = (runId?: string): Promise<string> =>
+          startWebhookRun({ request, hook, path, input: parsed.input, actor, runId }).then((started) => started.runId);
         if (trigger.respond !== 'sync') {
           const runId = await start();
           return reply.code(202).send({ id: runId, status: 'queued' });
@@ -132,6 +134,8 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
       path: string;
       input: unknown;
       actor: AuditActor;
+      /** The new run's id, known before the start. */
+      runId?: string | undefined;
     }): Promise<{ runId: string; created: boolean }> {
       const { request, hook } = args;
       const headers: Record<string, string> = {};
@@ -156,6 +160,7 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
             input: args.input,
           },
           idempotencyKey: typeof idempotencyKey === 'string' && idempotencyKey !== '' ? `webhook:${idempotencyKey}` : undefined,
+          runId: args.runId,
           runsPerDay: { limit: hook.quotas.runsPerDay },
           audit: ({ runId, version }) => ({
             actor: args.actor,
@@ -174,19 +179,20 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
     }
 
     /** Starts the run and answers with its output once it ends, or 202 when the wait is over. */
-    async function answerSync(args: { reply: FastifyReply; hook: WebhookRecord; start: () => Promise<string> }): Promise<FastifyReply> {
+    async function answerSync(args: {
+      reply: FastifyReply;
+      hook: WebhookRecord;
+      start: (runId: string) => Promise<string>;
+    }): Promise<FastifyReply> {
       const { reply, hook } = args;
       const ended = await waitForRunEnd({ tenantId: hook.tenantId, start: args.start, timeoutMs: config.webhookSyncTimeoutMs });
       if (!ended.status) return reply.code(202).send({ id: ended.runId, status: 'running' });
-      const found = await db.withTenant(hook.tenantId, async (tx) => {
-        const run = await getRun(tx, { tenantId: hook.tenantId, runId: ended.runId });
-        if (!run) return undefined;
-        const steps = (await loadRunsSteps(tx, { tenantId: hook.tenantId, runIds: [run.id] })).get(run.id) ?? [];
-        const workflow = await engine.workflows.get({ tenantId: hook.tenantId, workflowId: run.workflowId, version: run.version }, tx);
-        return { run, steps, definition: workflow.definition };
-      });
+      // One round trip: the run and its steps (aiq_read_run); the definition is usually cached.
+      const found = await getRunWithSteps(db, { tenantId: hook.tenantId, runId: ended.runId });
       if (!found) throw new Error(`run ${ended.runId} vanished after it ended`);
-      const { run, steps, definition } = found;
+      const { run } = found;
+      const { definition } = await engine.workflows.get({ tenantId: hook.tenantId, workflowId: run.workflowId, version: run.version });
+      const steps = latestAttempts(found.steps);
       if (run.status !== 'succeeded') {
         throw new ApiError('AIQ_RUN_FAILED', `run ${run.id} ended ${run.status}${run.error ? `: ${run.error.message}` : ''}`, {
           extensions: { runId: run.id, runStatus: run.status, ...(run.error ? { error: { code: run.error.code, message: run.error.message } } : {}) },
@@ -211,22 +217,23 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
     }
 
     /**
-     * Starts a run (`start` returns its id once recorded) and waits for its end: its final status, or
-     * none when `timeoutMs` passed first. Subscribed before the start, so no announcement is missed;
-     * the run is read once after the start, for an end announced before its id was known.
+     * Starts a run (`start` is given its id and returns the id recorded) and waits for its end: its
+     * final status, or none when `timeoutMs` passed first. Subscribed before the start, with the id
+     * known, so no announcement is missed; an idempotent repeat (another run's id) is read once after
+     * the start, as its end may have been announced before.
      */
     async function waitForRunEnd(args: {
       tenantId: string;
-      start: () => Promise<string>;
+      start: (runId: string) => Promise<string>;
       timeoutMs: number;
     }): Promise<{ runId: string; status: RunStatus | undefined }> {
-      let runId: string | undefined;
+      const wanted = newId();
+      let runId = wanted;
       let settle: (status: RunStatus | undefined) => void = () => {};
       const ended = new Promise<RunStatus | undefined>((resolve) => {
         settle = resolve;
       });
       const read = (): void => {
-        if (runId === undefined) return;
         const id = runId;
         db.withTenant(args.tenantId, (tx) => getRun(tx, { tenantId: args.tenantId, runId: id }))
           .then((run) => {
@@ -244,8 +251,8 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
       });
       const timer = setTimeout(() => settle(undefined), args.timeoutMs);
       try {
-        runId = await args.start();
-        read();
+        runId = await args.start(wanted);
+        if (runId !== wanted) read();
         return { runId, status: await ended };
       } finally {
         clearTimeout(timer);
@@ -263,4 +270,24 @@ function signingSecret(value: Readonly<Record<string, unknown>> | undefined): st
     if (typeof secret === 'string' && secret !== '') return secret;
   }
   return null;
+}
+
+/** The latest attempt of each step, from every attempt in the order they were created: what the planner and expressions read. */
+function latestAttempts(attempts: readonly StepAttemptRow[]): StepState[] {
+  const latest = new Map<string, StepState>();
+  for (const a of attempts) {
+    const key = `${a.scope}\u0000${a.nodeId}`;
+    const before = latest.get(key);
+    if (before && before.attempt > a.attempt) continue;
+    latest.set(key, {
+      scope: a.scope,
+      nodeId: a.nodeId,
+      status: a.status,
+      attempt: a.attempt,
+      ...(a.output === null ? {} : { output: a.output }),
+      ...(a.error ? { error: a.error } : {}),
+      ...(a.port ? { port: a.port } : {}),
+    });
+  }
+  return [...latest.values()];
 }

@@ -174,14 +174,18 @@ export async function applyRunChanges(
        SELECT cs.key FROM concurrency_slots cs WHERE cs.tenant_id = $1 AND cs.key IN (SELECT key FROM freed)
         ORDER BY cs.key FOR UPDATE
      ), released AS (
+       -- Read once the slots' rows are locked, afresh (migration 0015): whether runs wait for slots.
        UPDATE concurrency_slots cs SET active = greatest(cs.active - f.n, 0)
          FROM freed f JOIN freed_locked l USING (key) WHERE cs.tenant_id = $1 AND cs.key = f.key
+       RETURNING aiq_runs_await_slots($1) AS awaited
      ), admit_jobs AS (
-       -- Runs waiting for the freed slots are admitted by an admit job (see admission.ts).
+       -- Runs waiting for the freed slots are admitted by one admit job (see admission.ts), if any wait.
        INSERT INTO jobs (tenant_id, run_id, kind, priority)
        SELECT $1, r.id, 'admit', r.priority FROM runs r
         WHERE r.tenant_id = $1 AND r.id IN (SELECT run_id FROM ends) AND r.admitted AND cardinality(r.slot_keys) > 0
           AND r.status NOT IN ('succeeded', 'failed', 'cancelled')
+          AND EXISTS (SELECT 1 FROM released WHERE awaited)
+        ORDER BY r.priority DESC, r.id LIMIT 1
        ON CONFLICT DO NOTHING
      ), parent_jobs AS (
        -- A sub-workflow's run that ends resumes the step of its parent run that waits for it.
