@@ -6,7 +6,7 @@ import { insertRunEvent } from '../store/queries/insert-run-event';
 import { loadRunsSteps } from '../store/queries/load-runs-steps';
 import { lockRuns } from '../store/queries/lock-runs';
 import { takeRunEvent } from '../store/queries/take-run-event';
-import { withRecords } from './completion-batch';
+import { withRecords } from './pure-steps';
 import { decideRun } from './run-decision';
 import { RunMutations } from './run-mutations';
 import type { WorkflowCache } from './workflow-cache';

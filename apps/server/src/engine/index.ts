@@ -1,3 +1,4 @@
+import type { RunStatus } from '@automateiq/core';
 import { type Connector, type ConnectorLimits, createSafeHttpClient } from '@automateiq/connector-kit';
 import type { Logger } from 'pino';
 import type { Database } from '../store/database';
@@ -50,7 +51,9 @@ export class Engine {
 
   constructor(private readonly options: EngineOptions) {
     this.workflows = new WorkflowCache({ db: options.db, registry: options.connectors });
-    this.starts = new StartBatcher((tenantId, requests) => startRuns({ db: options.db, workflows: this.workflows }, tenantId, requests));
+    this.starts = new StartBatcher((tenantId, requests) =>
+      startRuns({ db: options.db, workflows: this.workflows, runPure: this.runner.runPure }, tenantId, requests),
+    );
     const logger = options.logger;
     const tenantLimits = new TenantLimits(options.db);
     this.runner = new StepRunner({
@@ -82,8 +85,9 @@ export class Engine {
    * Starts a run through the one start path; concurrent starts of a tenant share a transaction (see
    * start-batcher.ts). Rejects with `WorkflowNotFoundError` or `RunsPerDayExceededError` when refused.
    */
-  startRun(request: StartRunRequest): Promise<{ runId: string; created: boolean }> {
-    return this.starts.start(request).then(({ runId, created }) => ({ runId, created }));
+  startRun(request: StartRunRequest): Promise<{ runId: string; created: boolean; status?: RunStatus }> {
+    // The status after the start only of a run it created (an idempotent repeat's is read by whoever needs it).
+    return this.starts.start(request).then(({ runId, created, status }) => (created ? { runId, created, status } : { runId, created }));
   }
 
   cancelRun(args: { tenantId: string; runId: string }): Promise<boolean> {

@@ -34,8 +34,11 @@ export function decideRun(args: {
   state: RunState;
   currentStatus: RunStatus;
   mutations: RunMutations;
-  /** How many new steps the deciding worker may take at once; the rest queue. Decremented. */
-  inline?: { capacity: number } | undefined;
+  /**
+   * How many new steps the deciding worker may take at once (only those `accepts`, when given); the
+   * rest queue. Decremented.
+   */
+  inline?: { capacity: number; accepts?: (step: { scope: string; nodeId: string }) => boolean } | undefined;
 }): RunDecision {
   const { runId, mutations } = args;
   let state = args.state;
@@ -58,7 +61,7 @@ export function decideRun(args: {
   for (const action of actions) {
     switch (action.kind) {
       case 'start': {
-        const taken = (args.inline?.capacity ?? 0) > 0;
+        const taken = (args.inline?.capacity ?? 0) > 0 && (args.inline?.accepts?.(action) ?? true);
         if (taken && args.inline) {
           args.inline.capacity--;
           started.push(stepKey(action.scope, action.nodeId));

@@ -1,4 +1,4 @@
-import type { RunStatus, StepState } from '@automateiq/core';
+import { graphOfScope, type RunStatus, type StepState } from '@automateiq/core';
 import { newId } from '../lib/ids';
 import { type AuditEntry, writeAudits } from '../security/audit';
 import type { Database, Tx } from '../store/database';
@@ -6,8 +6,9 @@ import { insertRuns } from '../store/queries/insert-run';
 import { takeSlots } from '../store/queries/take-slots';
 import { countRunsAgainstRunsPerDay, RunsPerDayExceededError } from '../tenancy/runs-per-day';
 import { slotLimits, tenantConcurrencyQuota } from './admission';
+import { MAX_PURE_ROUNDS, PURE_NODE_TYPES, type RunPure, runPureSteps, withRecords } from './pure-steps';
 import { PRIORITY_RANK } from './priority';
-import { decideRun } from './run-decision';
+import { decideRun, type RunDecision } from './run-decision';
 import { RunMutations } from './run-mutations';
 import { WorkflowNotFoundError } from './workflow-not-found-error';
 import type { LoadedWorkflow, WorkflowCache } from './workflow-cache';
@@ -38,6 +39,13 @@ export interface StartRunRequest {
   runsPerDay?: { limit: number | null } | undefined;
   /** A sub-workflow's run: the parent's waiting step (a `child` job resumes it when this run ends) and the child's depth. */
   parent?: { runId: string; scope: string; nodeId: string; attempt: number; depth: number } | undefined;
+  /**
+   * Runs the pure steps the run starts with (and those they unlock) in the start's transaction, as a
+   * worker would in its completing one, where the caller waits for the run's end anyway (a sync
+   * webhook): a run of pure steps then ends in its start, with no trip through the queue. Default:
+   * false (the start only records the run and queues its first steps).
+   */
+  runPureSteps?: boolean | undefined;
 }
 
 /** A start's outcome: the run (a new one, or the first of its idempotency key) and its status after the start. */
@@ -62,7 +70,7 @@ export interface RunToCreate {
  * refused it (`WorkflowNotFoundError`, `RunsPerDayExceededError`) while the others start.
  */
 export async function startRuns(
-  deps: { db: Database; workflows: WorkflowCache; now?: () => number },
+  deps: { db: Database; workflows: WorkflowCache; now?: () => number; runPure?: RunPure },
   tenantId: string,
   requests: readonly StartRunRequest[],
 ): Promise<(StartedRun | Error)[]> {
@@ -91,7 +99,7 @@ export async function startRuns(
       places.push(i);
       runs.push({ request: { ...request, version }, workflow });
     }
-    const created = await createRuns(tx, { tenantId, runs, now: deps.now });
+    const created = await createRuns(tx, { tenantId, runs, now: deps.now, runPure: deps.runPure });
     for (const [j, answer] of created.entries()) answers[places[j] ?? -1] = answer;
     return answers;
   });
@@ -117,18 +125,26 @@ async function latestVersions(tx: Tx, args: { tenantId: string; workflowIds: rea
  */
 export async function createRuns(
   tx: Tx,
-  args: { tenantId: string; runs: readonly RunToCreate[]; now?: (() => number) | undefined },
+  args: {
+    tenantId: string;
+    runs: readonly RunToCreate[];
+    now?: (() => number) | undefined;
+    /** Performs the pure steps of runs that ask for it (`runPureSteps`); none: they queue. */
+    runPure?: RunPure | undefined;
+  },
 ): Promise<(StartedRun | Error)[]> {
   const { tenantId } = args;
   if (args.runs.length === 0) return [];
   const now = (args.now ?? Date.now)();
   const needsQuota = args.runs.some((r) => r.request.tenantConcurrencyQuota === undefined);
   const readQuota = needsQuota ? await tenantConcurrencyQuota(tx, tenantId) : undefined;
+  const firedAt = new Date(now).toISOString();
   const planned = args.runs.map((run) => {
     const { request, workflow } = run;
     const quota = request.tenantConcurrencyQuota === undefined ? readQuota : (request.tenantConcurrencyQuota ?? undefined);
     return {
       ...run,
+      trigger: { ...request.trigger, firedAt },
       priority: PRIORITY_RANK[workflow.definition.settings?.priority ?? 'normal'],
       deadlineAt: workflow.runTimeoutMs === undefined ? undefined : now + workflow.runTimeoutMs,
       limits: slotLimits({ tenantQuota: quota, workflowId: request.workflowId, workflow }),
@@ -136,13 +152,13 @@ export async function createRuns(
   });
   const inserted = await insertRuns(
     tx,
-    planned.map(({ request, priority, deadlineAt, limits }) => ({
+    planned.map(({ request, trigger, priority, deadlineAt, limits }) => ({
       tenantId,
       id: request.runId ?? newId(),
       workflowId: request.workflowId,
       version: request.version,
       priority,
-      trigger: { ...request.trigger, firedAt: new Date(now).toISOString() },
+      trigger,
       input: request.input ?? null,
       idempotencyKey: request.idempotencyKey,
       deadlineAt,
@@ -191,14 +207,8 @@ export async function createRuns(
   for (const [i, run] of fresh.entries()) {
     mutations.touched.add(run.runId);
     if (admitted[i]) {
-      const decision = decideRun({
-        runId: run.runId,
-        priority: run.priority,
-        workflow: run.workflow.compiled,
-        state: { steps: seeded.get(run.runId) ?? [] },
-        currentStatus: 'queued',
-        mutations,
-      });
+      const runPure = run.request.runPureSteps ? args.runPure : undefined;
+      const decision = await decideStart({ tenantId, run, steps: seeded.get(run.runId) ?? [], mutations, runPure });
       answers[run.place] = { runId: run.runId, created: true, status: decision.status };
     }
     if (run.deadlineAt !== undefined) {
@@ -216,6 +226,59 @@ export async function createRuns(
   mutations.wakeWorkers = true;
   await mutations.apply(tx, { tenantId });
   return answers;
+}
+
+/**
+ * Decides how an admitted run starts. With `runPure`, the pure steps it starts with (transform,
+ * flow.if, ...) run here, in the start's transaction, round after round as they unlock more, as a
+ * worker's completing transaction runs them (completion-batch.ts): a run of pure steps only ends in
+ * its start. Other steps, and pure steps that did not finish, queue for the workers.
+ */
+async function decideStart(args: {
+  tenantId: string;
+  run: RunToCreate & { runId: string; priority: number; trigger: Record<string, unknown> };
+  steps: StepState[];
+  mutations: RunMutations;
+  runPure: RunPure | undefined;
+}): Promise<RunDecision> {
+  const { run, mutations, runPure } = args;
+  const { workflow, request } = run;
+  const inline = runPure
+    ? {
+        capacity: Number.POSITIVE_INFINITY,
+        accepts: (step: { scope: string; nodeId: string }) =>
+          PURE_NODE_TYPES.has(graphOfScope(workflow.compiled, step.scope).nodes.get(step.nodeId)?.type ?? ''),
+      }
+    : undefined;
+  const decide = (steps: StepState[], currentStatus: RunStatus): RunDecision =>
+    decideRun({ runId: run.runId, priority: run.priority, workflow: workflow.compiled, state: { steps }, currentStatus, mutations, inline });
+  let decision = decide(args.steps, 'queued');
+  if (!runPure) return decision;
+  const head = {
+    id: run.runId,
+    workflowId: request.workflowId,
+    version: request.version,
+    status: 'queued' as RunStatus,
+    priority: run.priority,
+    input: request.input ?? null,
+    trigger: run.trigger,
+    startedAt: null,
+    depth: request.parent ? request.parent.depth : 0,
+    revision: 0,
+  };
+  for (let round = 0; round < MAX_PURE_ROUNDS && !decision.outcome; round++) {
+    const ran = await runPureSteps({ deps: { runPure }, tenantId: args.tenantId, run: head, workflow, decision, mutations });
+    if (ran.length === 0) break;
+    decision = decide(withRecords(decision.state.steps, ran), decision.status);
+  }
+  // What was taken and did not finish here (a retryable failure, the rounds' end) queues for the workers.
+  for (const job of mutations.jobs) {
+    if (job.runId !== run.runId || !job.taken) continue;
+    job.taken = false;
+    const step = mutations.steps.find((s) => s.runId === run.runId && s.scope === job.scope && s.nodeId === job.nodeId && s.attempt === job.attempt);
+    if (step?.status === 'running') step.status = 'pending';
+  }
+  return decision;
 }
 
 /** `createRuns` of one run: its outcome, or its refusal thrown. */

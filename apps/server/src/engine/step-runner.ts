@@ -73,6 +73,13 @@ export class StepRunner {
     this.now = options.now ?? Date.now;
   }
 
+  /**
+   * Performs a pure step inside a transaction that holds its run (a completing or a starting one): a
+   * cancellation waits for that transaction, so the step needs no abort signal of its own.
+   */
+  readonly runPure = (args: Omit<Parameters<StepRunner['run']>[0], 'cancel'>): Promise<StepResult> =>
+    this.run({ ...args, cancel: new AbortController().signal });
+
   async run(args: {
     tenantId: string;
     run: RunContext;

@@ -70,10 +70,7 @@ export class Worker {
       workflows: options.workflows,
       workerId: options.workerId,
       leaseMs: this.leaseMs,
-      // Pure steps run inside a completing transaction, which holds their run's lock: a cancellation
-      // waits for it, so they need no abort signal of their own.
-      runPure: (args: Omit<Parameters<StepRunner['run']>[0], 'cancel'>) =>
-        options.runner.run({ ...args, cancel: new AbortController().signal }),
+      runPure: options.runner.runPure,
     };
     this.deps = deps;
     this.batcher = new CompletionBatcher({

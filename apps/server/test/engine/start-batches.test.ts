@@ -152,4 +152,88 @@ describe('batched run starts', () => {
     expect(await count(gone.runId)).toEqual({ steps: 0, jobs: 0 });
     expect(await count(kept.runId)).toEqual({ steps: 1, jobs: 1 });
   });
+
+  describe('runPureSteps (a sync webhook)', () => {
+    it('ends a run of pure steps in its start: outputs recorded, no job left, its slot given back', async () => {
+      const tenantId = await h.tenant('pure');
+      const saved = await h.deploy(
+        {
+          name: 'pure',
+          nodes: [
+            { id: 'double', type: 'transform', params: { value: '{{ input.n * 2 }}' } },
+            { id: 'plus', type: 'transform', params: { value: '{{ steps.double.output + 1 }}' } },
+            { id: 'answer', type: 'flow.return', params: { value: { result: '{{ steps.plus.output }}' } } },
+          ],
+          edges: [
+            { from: 'double', to: 'plus' },
+            { from: 'plus', to: 'answer' },
+          ],
+        },
+        tenantId,
+      );
+      const started = await Promise.all(
+        [1, 2, 3].map((n) =>
+          h.engine.startRun({ tenantId, ...saved, input: { n }, trigger: { type: 'test' }, tenantConcurrencyQuota: 5, runPureSteps: true }),
+        ),
+      );
+      expect(started.map((s) => s.status)).toEqual(['succeeded', 'succeeded', 'succeeded']);
+      const runs = await Promise.all(started.map((s) => h.waitForRun(s.runId, { tenantId, timeoutMs: 1_000 })));
+      expect(runs.map((r) => r.output)).toEqual([{ result: 3 }, { result: 5 }, { result: 7 }]);
+      for (const run of runs) {
+        expect(run.startedAt).not.toBeNull();
+        // One transaction: the attempts share their created_at, so they are compared by name.
+        expect(run.attempts.map((a) => [a.nodeId, a.status]).sort()).toEqual([
+          ['answer', 'succeeded'],
+          ['double', 'succeeded'],
+          ['plus', 'succeeded'],
+        ]);
+      }
+      expect(
+        await one(
+          "SELECT (SELECT count(*)::int FROM jobs) AS jobs, (SELECT active FROM concurrency_slots WHERE key = 'tenant') AS active",
+          [],
+          tenantId,
+        ),
+      ).toEqual({ jobs: 0, active: 0 });
+    });
+
+    it('runs the pure steps first and queues the first step that does I/O, not taken by anyone', async () => {
+      const tenantId = await h.tenant('pure-then-io');
+      const saved = await h.deploy(
+        {
+          name: 'pure-then-io',
+          nodes: [
+            { id: 'prepare', type: 'transform', params: { value: '{{ input.n }}' } },
+            { id: 'pause', type: 'flow.wait', params: { duration: '10ms' } },
+          ],
+          edges: [{ from: 'prepare', to: 'pause' }],
+        },
+        tenantId,
+      );
+      const started = await h.engine.startRun({ tenantId, ...saved, input: { n: 4 }, trigger: { type: 'test' }, runPureSteps: true });
+      // Under way: a step ran.
+      expect(started.status).toBe('running');
+      const steps = await t.db.withTenant(tenantId, async (tx) =>
+        (await tx.query('SELECT node_id, status, output FROM steps WHERE run_id = $1 ORDER BY node_id DESC', [started.runId])).rows,
+      );
+      expect(steps).toEqual([
+        { node_id: 'prepare', status: 'succeeded', output: 4 },
+        { node_id: 'pause', status: 'pending', output: null },
+      ]);
+      const jobs = await one<{ n: number; locked: number }>(
+        "SELECT count(*)::int AS n, count(locked_by)::int AS locked FROM jobs WHERE run_id = $1 AND kind = 'step' AND node_id = 'pause'",
+        [started.runId],
+        tenantId,
+      );
+      expect(jobs).toEqual({ n: 1, locked: 0 });
+    });
+
+    it('fails a run whose pure step fails for good in its start', async () => {
+      const saved = await h.deploy({ name: 'pure-fail', nodes: [{ id: 'boom', type: 'flow.fail', params: { message: 'no', code: 'NO' } }] });
+      const started = await h.engine.startRun({ tenantId: h.tenantId, ...saved, trigger: { type: 'test' }, runPureSteps: true });
+      expect(started.status).toBe('failed');
+      const run = await h.waitForRun(started.runId, { timeoutMs: 1_000 });
+      expect(run.error).toMatchObject({ code: 'NO' });
+    });
+  });
 });

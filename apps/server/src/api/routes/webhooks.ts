@@ -25,6 +25,13 @@ interface WebhookConfig {
   contentTypes?: string[];
 }
 
+/** A webhook's run once recorded: its status after the start, for a run the start created. */
+interface StartedWebhookRun {
+  runId: string;
+  created: boolean;
+  status?: RunStatus | undefined;
+}
+
 /** Request headers that never reach the run (they authenticate the sender or frame the request). */
 const PRIVATE_HEADERS = new Set(['authorization', 'cookie', 'x-aiq-signature', 'proxy-authorization']);
 /** How long a webhook's signing secret is kept in memory after it was read (and audited). */
@@ -81,10 +88,10 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
         }
 
         const actor: AuditActor = { type: 'anonymous', id: null, label: `webhook ${path}` };
-        const start = (runId?: string): Promise<string> =>
-          startWebhookRun({ request, hook, path, input: parsed.input, actor, runId }).then((started) => started.runId);
+        const start = (runId?: string): Promise<StartedWebhookRun> =>
+          startWebhookRun({ request, hook, path, input: parsed.input, actor, runId, sync: runId !== undefined });
         if (trigger.respond !== 'sync') {
-          const runId = await start();
+          const { runId } = await start();
           return reply.code(202).send({ id: runId, status: 'queued' });
         }
         return answerSync({ reply, hook, start });
@@ -136,7 +143,9 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
       actor: AuditActor;
       /** The new run's id, known before the start. */
       runId?: string | undefined;
-    }): Promise<{ runId: string; created: boolean }> {
+      /** The caller waits for the end: the run's pure steps run in the start (`runPureSteps`). */
+      sync: boolean;
+    }): Promise<StartedWebhookRun> {
       const { request, hook } = args;
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(request.headers)) {
@@ -161,6 +170,7 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
           },
           idempotencyKey: typeof idempotencyKey === 'string' && idempotencyKey !== '' ? `webhook:${idempotencyKey}` : undefined,
           runId: args.runId,
+          runPureSteps: args.sync,
           runsPerDay: { limit: hook.quotas.runsPerDay },
           audit: ({ runId, version }) => ({
             actor: args.actor,
@@ -182,7 +192,7 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
     async function answerSync(args: {
       reply: FastifyReply;
       hook: WebhookRecord;
-      start: (runId: string) => Promise<string>;
+      start: (runId: string) => Promise<StartedWebhookRun>;
     }): Promise<FastifyReply> {
       const { reply, hook } = args;
       const ended = await waitForRunEnd({ tenantId: hook.tenantId, start: args.start, timeoutMs: config.webhookSyncTimeoutMs });
@@ -224,7 +234,7 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
      */
     async function waitForRunEnd(args: {
       tenantId: string;
-      start: (runId: string) => Promise<string>;
+      start: (runId: string) => Promise<StartedWebhookRun>;
       timeoutMs: number;
     }): Promise<{ runId: string; status: RunStatus | undefined }> {
       const wanted = newId();
@@ -251,8 +261,11 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
       });
       const timer = setTimeout(() => settle(undefined), args.timeoutMs);
       try {
-        runId = await args.start(wanted);
-        if (runId !== wanted) read();
+        const started = await args.start(wanted);
+        runId = started.runId;
+        // Ended in its start (pure steps only), or an idempotent repeat whose end may have been announced before.
+        if (started.status && finalRunStatuses.has(started.status)) settle(started.status);
+        else if (runId !== wanted) read();
         return { runId, status: await ended };
       } finally {
         clearTimeout(timer);

@@ -156,7 +156,8 @@ export async function applyRunChanges(
                             ${$(e.map((x) => json(x.output)))}::jsonb[], ${$(e.map((x) => json(x.error)))}::jsonb[])
          AS d(run_id, status, output, error)
      ), ended AS (
-       UPDATE runs x SET status = d.status, output = d.output, error = d.error, finished_at = now()
+       UPDATE runs x SET status = d.status, output = d.output, error = d.error, finished_at = now(),
+              started_at = coalesce(x.started_at, now())
          FROM ends d WHERE x.tenant_id = $1 AND x.id = d.run_id
      ), ended_steps AS (
        UPDATE steps s SET status = 'cancelled', finished_at = now()
