@@ -1,4 +1,3 @@
-import type { RunStatus } from '@automateiq/core';
 import { type Connector, type ConnectorLimits, createSafeHttpClient } from '@automateiq/connector-kit';
 import type { Logger } from 'pino';
 import type { Database } from '../store/database';
@@ -7,7 +6,7 @@ import { cancelRun } from './cancel-system';
 import type { CredentialSource } from './credential-source';
 import type { EngineObserver } from './engine-observer';
 import { type RetryRunRequest, type RetryRunResult, retryRun } from './run-retry';
-import { type StartRunRequest, startRuns } from './run-starter';
+import { type StartedRun, type StartRunRequest, startRuns } from './run-starter';
 import { StartBatcher } from './start-batcher';
 import { StepRunner } from './step-runner';
 import { TenantLimits } from './tenant-limits';
@@ -85,9 +84,11 @@ export class Engine {
    * Starts a run through the one start path; concurrent starts of a tenant share a transaction (see
    * start-batcher.ts). Rejects with `WorkflowNotFoundError` or `RunsPerDayExceededError` when refused.
    */
-  startRun(request: StartRunRequest): Promise<{ runId: string; created: boolean; status?: RunStatus }> {
+  startRun(request: StartRunRequest): Promise<{ runId: string; created: boolean } & Partial<Pick<StartedRun, 'status' | 'ended'>>> {
     // The status after the start only of a run it created (an idempotent repeat's is read by whoever needs it).
-    return this.starts.start(request).then(({ runId, created, status }) => (created ? { runId, created, status } : { runId, created }));
+    return this.starts.start(request).then(({ runId, created, status, ended }) =>
+      created ? { runId, created, status, ...(ended ? { ended } : {}) } : { runId, created },
+    );
   }
 
   cancelRun(args: { tenantId: string; runId: string }): Promise<boolean> {

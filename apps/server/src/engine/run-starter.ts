@@ -1,4 +1,4 @@
-import { graphOfScope, type RunStatus, type StepState } from '@automateiq/core';
+import { graphOfScope, type RunStatus, type ScopeOutcome, type StepState } from '@automateiq/core';
 import { newId } from '../lib/ids';
 import { type AuditEntry, writeAudits } from '../security/audit';
 import type { Database, Tx } from '../store/database';
@@ -53,6 +53,8 @@ export interface StartedRun {
   runId: string;
   created: boolean;
   status: RunStatus;
+  /** A run that ended in its start (`runPureSteps`): how, its steps as they ended, and its trigger as recorded. */
+  ended?: { outcome: ScopeOutcome; steps: readonly StepState[]; trigger: Record<string, unknown> } | undefined;
 }
 
 /** A run to create: its request with the version resolved, the workflow at that version, and how it begins. */
@@ -209,7 +211,12 @@ export async function createRuns(
     if (admitted[i]) {
       const runPure = run.request.runPureSteps ? args.runPure : undefined;
       const decision = await decideStart({ tenantId, run, steps: seeded.get(run.runId) ?? [], mutations, runPure });
-      answers[run.place] = { runId: run.runId, created: true, status: decision.status };
+      answers[run.place] = {
+        runId: run.runId,
+        created: true,
+        status: decision.status,
+        ended: decision.outcome && { outcome: decision.outcome, steps: decision.state.steps, trigger: run.trigger },
+      };
     }
     if (run.deadlineAt !== undefined) {
       mutations.jobs.push({

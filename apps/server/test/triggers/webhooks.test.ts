@@ -122,6 +122,25 @@ describe('webhook triggers (/hooks/:tenantSlug/:path)', () => {
     expect(answer.headers['x-aiq-run-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('respond: sync answers a run that a worker finishes (a step that waits) once it ends, read after its end', async () => {
+    await workflow(acme, {
+      name: 'worked',
+      triggers: [{ type: 'webhook', path: 'worked', respond: 'sync' }],
+      nodes: [
+        { id: 'first', type: 'transform', params: { value: '{{ input.n + 1 }}' } },
+        { id: 'nap', type: 'flow.wait', params: { duration: '50ms' } },
+        { id: 'answer', type: 'flow.return', params: { value: { n: '{{ steps.first.output }}', at: '{{ $type(run.startedAt) }}' }, status: 200 } },
+      ],
+      edges: [
+        { from: 'first', to: 'nap' },
+        { from: 'nap', to: 'answer' },
+      ],
+    });
+    const answer = await hook({ path: 'worked', body: '{"n":41}' });
+    expect(answer.statusCode, answer.body).toBe(200);
+    expect(answer.json()).toEqual({ n: 42, at: 'string' });
+  });
+
   it('respond: sync answers a failed run with a problem, and a slow run with 202 once the wait is over', async () => {
     await workflow(acme, {
       name: 'refuse',

@@ -1,4 +1,4 @@
-import { finalRunStatuses, type RunStatus, type StepState } from '@automateiq/core';
+import { finalRunStatuses, type RunStatus, type StepError, type StepState } from '@automateiq/core';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { WorkflowNotFoundError } from '../../engine/workflow-not-found-error';
 import { newId } from '../../lib/ids';
@@ -25,11 +25,40 @@ interface WebhookConfig {
   contentTypes?: string[];
 }
 
-/** A webhook's run once recorded: its status after the start, for a run the start created. */
-interface StartedWebhookRun {
-  runId: string;
-  created: boolean;
-  status?: RunStatus | undefined;
+/** A webhook's run once recorded: its status after the start, for a run the start created, and how it ended if it ended there. */
+type StartedWebhookRun = Awaited<ReturnType<ApiDeps['engine']['startRun']>>;
+
+/** A run that ended, as a sync webhook answers it. */
+interface EndedRun {
+  id: string;
+  workflowId: string;
+  version: number;
+  status: RunStatus;
+  output: unknown;
+  error: StepError | null;
+  startedAt: string | null;
+  input: unknown;
+  trigger: Record<string, unknown>;
+  steps: readonly StepState[];
+}
+
+/** The run a sync webhook started, when it ended in its start (`started.ended`): all the answer needs, with no read. */
+function endedInStart(started: StartedWebhookRun, args: { hook: WebhookRecord; input: unknown }): EndedRun {
+  const { ended } = started;
+  if (!ended) throw new Error('the run did not end in its start');
+  const { outcome, trigger } = ended;
+  return {
+    id: started.runId,
+    workflowId: args.hook.workflowId,
+    version: args.hook.version,
+    status: outcome.status,
+    output: outcome.status === 'succeeded' ? outcome.output : null,
+    error: outcome.status === 'failed' ? outcome.error : null,
+    startedAt: typeof trigger.firedAt === 'string' ? trigger.firedAt : null,
+    input: args.input,
+    trigger,
+    steps: ended.steps,
+  };
 }
 
 /** Request headers that never reach the run (they authenticate the sender or frame the request). */
@@ -94,7 +123,7 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
           const { runId } = await start();
           return reply.code(202).send({ id: runId, status: 'queued' });
         }
-        return answerSync({ reply, hook, start });
+        return answerSync({ reply, hook, input: parsed.input, start });
       },
     });
 
@@ -192,22 +221,26 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
     async function answerSync(args: {
       reply: FastifyReply;
       hook: WebhookRecord;
+      input: unknown;
       start: (runId: string) => Promise<StartedWebhookRun>;
     }): Promise<FastifyReply> {
       const { reply, hook } = args;
-      const ended = await waitForRunEnd({ tenantId: hook.tenantId, start: args.start, timeoutMs: config.webhookSyncTimeoutMs });
+      let started: StartedWebhookRun | undefined;
+      const ended = await waitForRunEnd({
+        tenantId: hook.tenantId,
+        start: async (runId) => (started = await args.start(runId)),
+        timeoutMs: config.webhookSyncTimeoutMs,
+      });
       if (!ended.status) return reply.code(202).send({ id: ended.runId, status: 'running' });
-      // One round trip: the run and its steps (aiq_read_run); the definition is usually cached.
-      const found = await getRunWithSteps(db, { tenantId: hook.tenantId, runId: ended.runId });
-      if (!found) throw new Error(`run ${ended.runId} vanished after it ended`);
-      const { run } = found;
+      // A run of pure steps ended in its start, which told how; another is read in one round trip (aiq_read_run).
+      const run = started?.ended ? endedInStart(started, { hook, input: args.input }) : await readEndedRun(hook.tenantId, ended.runId);
       const { definition } = await engine.workflows.get({ tenantId: hook.tenantId, workflowId: run.workflowId, version: run.version });
-      const steps = latestAttempts(found.steps);
       if (run.status !== 'succeeded') {
         throw new ApiError('AIQ_RUN_FAILED', `run ${run.id} ended ${run.status}${run.error ? `: ${run.error.message}` : ''}`, {
           extensions: { runId: run.id, runStatus: run.status, ...(run.error ? { error: { code: run.error.code, message: run.error.message } } : {}) },
         });
       }
+      const { steps } = run;
       const answer = await webhookReply({
         definition,
         steps,
@@ -216,7 +249,7 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
           id: run.id,
           workflowId: run.workflowId,
           version: run.version,
-          startedAt: run.startedAt?.toISOString() ?? null,
+          startedAt: run.startedAt,
           input: run.input,
           trigger: run.trigger,
         },
@@ -224,6 +257,14 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
       reply.code(answer.status).headers({ ...answer.headers, 'x-aiq-run-id': run.id });
       if (typeof answer.body === 'string' && answer.headers['content-type'] !== undefined) return reply.send(answer.body);
       return reply.type('application/json').send(JSON.stringify(answer.body ?? null));
+    }
+
+    /** A run that ended, as the sync answer reads it. */
+    async function readEndedRun(tenantId: string, runId: string): Promise<EndedRun> {
+      const found = await getRunWithSteps(db, { tenantId, runId });
+      if (!found) throw new Error(`run ${runId} vanished after it ended`);
+      const { run } = found;
+      return { ...run, startedAt: run.startedAt?.toISOString() ?? null, steps: latestAttempts(found.steps) };
     }
 
     /**
