@@ -9,7 +9,8 @@
  *     running (accepting only): 202s/s, latency, and then the durability check: the runs recorded
  *     against the 202 answers and the requests the server received; its ratio to the baseline;
  *  3. the same to a `respond: sync` webhook of transform, transform, flow.return, with a worker in
- *     this process: 200s/s, latency, and the 202s of sync waits that ran out, counted apart;
+ *     this process (the run's pure steps run in its start, see docs/triggers.md, so the worker is
+ *     there for what is not pure): 200s/s, latency, and the 202s of sync waits that ran out, counted apart;
  *  4. an every-second cron trigger fired by a Scheduler with that worker, no HTTP load: per tick,
  *     run recorded and first step started after the scheduled second (p50, p99, max);
  * with requests/s, p50/p90/p99/max latency, errors, non-2xx answers and this process's CPU, then a
