@@ -34,6 +34,16 @@ export async function tenantConcurrencyQuota(tx: Tx, tenantId: string): Promise<
   return rows[0]?.quota ?? undefined;
 }
 
+/** The tenant's `runsPerDay` quota; null: none. */
+export async function tenantRunsPerDay(tx: Tx, tenantId: string): Promise<number | null> {
+  const { rows } = await tx.query<{ quota: number | null }>({
+    name: 'aiq_tenant_runs_per_day',
+    text: "SELECT (quotas->>'runsPerDay')::int AS quota FROM tenants WHERE id = $1",
+    values: [tenantId],
+  });
+  return rows[0]?.quota ?? null;
+}
+
 /**
  * An `admit` job: a run that held slots ended, so queued runs of the tenant that wait for slots are
  * admitted, by priority then age, as far as their limits allow: each takes its slots and its first

@@ -5,6 +5,8 @@ import { findChildRun } from '../store/queries/find-child-run';
 import { findWorkflowTarget } from '../store/queries/find-workflow-target';
 import type { AttemptKey, AttemptResult } from '../store/queries/apply-run-changes';
 import type { RunHead } from '../store/queries/lock-runs';
+import { RunsPerDayExceededError } from '../tenancy/runs-per-day';
+import { tenantRunsPerDay } from './admission';
 import { createRun } from './run-starter';
 import type { WorkflowCache } from './workflow-cache';
 
@@ -54,7 +56,7 @@ export async function startChildRun(
   if ((await countChildRuns(tx, { tenantId, runId: parent.id })) >= MAX_CHILD_RUNS)
     return { status: 'failed', error: fatal('SUBWORKFLOW_TOO_MANY', `a run starts at most ${MAX_CHILD_RUNS} sub-workflow runs`) };
   const workflow = await args.workflows.get({ tenantId, workflowId: target.id, version }, tx);
-  const { runId } = await createRun(tx, {
+  const started = await createRun(tx, {
     request: {
       tenantId,
       workflowId: target.id,
@@ -64,10 +66,17 @@ export async function startChildRun(
       trigger: { type: 'subworkflow', parentRunId: parent.id, parentNodeId: attempt.nodeId, input: args.input ?? null },
       idempotencyKey: `subworkflow:${parent.id}:${attempt.scope}:${attempt.nodeId}:${attempt.attempt}`,
       parent: { runId: parent.id, scope: attempt.scope, nodeId: attempt.nodeId, attempt: attempt.attempt, depth: parent.depth + 1 },
+      // A child run is a run of the tenant's day like any other.
+      runsPerDay: { limit: await tenantRunsPerDay(tx, tenantId) },
     },
     workflow,
+  }).catch((error: unknown) => {
+    if (error instanceof RunsPerDayExceededError) return error;
+    throw error;
   });
-  return { status: 'waiting', output: { runId, workflowId: target.id, version } };
+  if (started instanceof RunsPerDayExceededError)
+    return { status: 'failed', error: fatal('RUNS_PER_DAY_EXCEEDED', `the sub-workflow run was refused: ${started.message}`) };
+  return { status: 'waiting', output: { runId: started.runId, workflowId: target.id, version } };
 }
 
 /**

@@ -121,4 +121,33 @@ describe('sub-workflows', () => {
     const parent = await h.waitForRun(runId);
     expect(parent.status).toBe('cancelled');
   });
+
+  it("counts child runs in the tenant's day: beyond runsPerDay the step fails with RUNS_PER_DAY_EXCEEDED", async () => {
+    const tenantId = await h.tenant('daily');
+    await t.db.withSystem('test: a tenant with a runsPerDay of 2', (tx) =>
+      tx.query(`UPDATE tenants SET quotas = quotas || '{"runsPerDay": 2}'::jsonb WHERE id = $1`, [tenantId]),
+    );
+    const child = await h.deploy({ name: 'leaf', nodes: [{ id: 'one', type: 'transform', params: { value: 1 } }] }, tenantId);
+    await t.db.withTenant(tenantId, (tx) => tx.query('UPDATE workflows SET active = true WHERE id = $1', [child.workflowId]));
+    const parent = await h.deploy(
+      {
+        name: 'two children',
+        nodes: [
+          { id: 'first', type: 'flow.subworkflow', params: { workflow: 'leaf' } },
+          { id: 'second', type: 'flow.subworkflow', params: { workflow: 'leaf' } },
+        ],
+        edges: [{ from: 'first', to: 'second' }],
+      },
+      tenantId,
+    );
+    const { runId } = await h.engine.startRun({ tenantId, ...parent, trigger: { type: 'test' }, runsPerDay: { limit: 2 } });
+    const run = await h.waitForRun(runId, { tenantId });
+    expect(run.status).toBe('failed');
+    expect(run.attempts.map((a) => [a.nodeId, a.status, a.error?.code ?? null])).toEqual([
+      ['first', 'succeeded', null],
+      ['second', 'failed', 'RUNS_PER_DAY_EXCEEDED'],
+    ]);
+    const counted = await t.db.withTenant(tenantId, async (tx) => (await tx.query('SELECT sum(runs)::int AS n FROM usage_daily')).rows[0]);
+    expect(counted).toEqual({ n: 2 });
+  });
 });
