@@ -1,10 +1,10 @@
 import { graphOfScope, type RunStatus, type ScopeOutcome, type StepState } from '@automateiq/core';
 import { newId } from '../lib/ids';
-import { type AuditEntry, writeAudits } from '../security/audit';
+import type { AuditEntry } from '../security/audit';
 import type { Database, Tx } from '../store/database';
-import { insertRuns } from '../store/queries/insert-run';
+import { recordStarts } from '../store/queries/record-starts';
 import { takeSlots } from '../store/queries/take-slots';
-import { countRunsAgainstRunsPerDay, RunsPerDayExceededError } from '../tenancy/runs-per-day';
+import { RunsPerDayExceededError } from '../tenancy/runs-per-day';
 import { slotLimits, tenantConcurrencyQuota } from './admission';
 import { MAX_PURE_ROUNDS, PURE_NODE_TYPES, type RunPure, runPureSteps, withRecords } from './pure-steps';
 import { PRIORITY_RANK } from './priority';
@@ -152,55 +152,67 @@ export async function createRuns(
       limits: slotLimits({ tenantQuota: quota, workflowId: request.workflowId, workflow }),
     };
   });
-  const inserted = await insertRuns(
-    tx,
-    planned.map(({ request, trigger, priority, deadlineAt, limits }) => ({
-      tenantId,
-      id: request.runId ?? newId(),
-      workflowId: request.workflowId,
-      version: request.version,
-      priority,
-      trigger,
-      input: request.input ?? null,
-      idempotencyKey: request.idempotencyKey,
-      deadlineAt,
-      slotKeys: limits.map((l) => l.key),
-      // Admitted unless its slots turn out to be full (one statement fewer on the usual path).
-      admitted: true,
-      parent: request.parent,
-    })),
-  );
-  const answers: (StartedRun | Error)[] = inserted.map(({ id, created }) => ({ runId: id, created, status: 'queued' as RunStatus }));
-  let fresh = planned.flatMap((run, i) => {
-    const row = inserted[i];
-    return row?.created ? [{ ...run, runId: row.id, place: i }] : [];
-  });
-
-  // The day's quota: the last runs beyond it are refused, and never seen.
-  const counted = fresh.filter((run) => run.request.runsPerDay !== undefined);
-  const limit = counted.reduce<number | null>((min, run) => {
+  // Every run with the same one limit (the usual: the tenant's quota, or none at all): its slots are taken in the same statement.
+  const [firstLimits] = planned.map((run) => run.limits);
+  const [shared] = firstLimits ?? [];
+  const slot =
+    shared && planned.every((run) => run.limits.length === 1 && run.limits[0]?.key === shared.key && run.limits[0].limit === shared.limit)
+      ? shared
+      : undefined;
+  const limit = planned.reduce<number | null>((min, run) => {
     const own = run.request.runsPerDay?.limit ?? null;
     return own === null ? min : min === null ? own : Math.min(min, own);
   }, null);
-  const refusedCount = await countRunsAgainstRunsPerDay(tx, { tenantId, limit, runs: counted.length });
-  if (refusedCount > 0 && limit !== null) {
-    const refused = new Set(counted.slice(counted.length - refusedCount).map((run) => run.runId));
-    await tx.query('DELETE FROM runs WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [tenantId, [...refused]]);
-    for (const run of fresh) if (refused.has(run.runId)) answers[run.place] = new RunsPerDayExceededError(limit);
-    fresh = fresh.filter((run) => !refused.has(run.runId));
+  const ids = planned.map((run) => run.request.runId ?? newId());
+  const recorded = await recordStarts(tx, {
+    tenantId,
+    runsPerDay: limit,
+    slot,
+    runs: planned.map(({ request, trigger, priority, deadlineAt, limits }, i) => {
+      const id = ids[i] ?? newId();
+      return {
+        tenantId,
+        id,
+        workflowId: request.workflowId,
+        version: request.version,
+        priority,
+        trigger,
+        input: request.input ?? null,
+        idempotencyKey: request.idempotencyKey,
+        deadlineAt,
+        slotKeys: limits.map((l) => l.key),
+        // Admitted unless its slots turn out to be full (one statement fewer on the usual path).
+        admitted: true,
+        parent: request.parent,
+        counted: request.runsPerDay !== undefined,
+        audit: request.audit?.({ runId: id, version: request.version }),
+      };
+    }),
+  });
+  const answers: (StartedRun | Error)[] = [];
+  const fresh: (typeof planned[number] & { runId: string; place: number; admitted: boolean | undefined })[] = [];
+  for (const [i, outcome] of recorded.entries()) {
+    const run = planned[i];
+    const runId = ids[i];
+    if (!run || runId === undefined) continue;
+    if (outcome.kind === 'refused') answers[i] = new RunsPerDayExceededError(limit ?? 0);
+    else if (outcome.kind === 'repeat') answers[i] = { runId: outcome.id, created: false, status: 'queued' };
+    else {
+      answers[i] = { runId, created: true, status: 'queued' };
+      fresh.push({ ...run, runId, place: i, admitted: outcome.admitted });
+    }
   }
   if (fresh.length === 0) return answers;
 
-  await writeAudits(
-    tx,
-    tenantId,
-    fresh.flatMap((run) => (run.request.audit ? [run.request.audit({ runId: run.runId, version: run.request.version })] : [])),
-  );
   const seeded = new Map<string, StepState[]>();
   for (const run of fresh) if (run.seed) seeded.set(run.runId, await run.seed(tx, run.runId));
 
-  // A run limited by a concurrency limit with no free slot waits, queued, until a slot frees.
-  const admitted = await takeSlots(tx, { tenantId, runs: fresh.map((run) => run.limits) });
+  // A run limited by a concurrency limit with no free slot waits, queued, until a slot frees. Slots the
+  // statement above did not take (several limits, or a slot row not made yet) are taken here.
+  const rest = fresh.filter((run) => run.admitted === undefined);
+  const took = await takeSlots(tx, { tenantId, runs: rest.map((run) => run.limits) });
+  rest.forEach((run, i) => (run.admitted = took[i] ?? false));
+  const admitted = fresh.map((run) => run.admitted === true);
   const waiting = fresh.filter((_, i) => !admitted[i]).map((run) => run.runId);
   if (waiting.length > 0) {
     await tx.query('UPDATE runs SET admitted = false WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [tenantId, waiting]);

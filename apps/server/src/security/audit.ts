@@ -19,24 +19,6 @@ export async function writeAudit(tx: Tx, tenantId: string, entry: AuditEntry): P
   );
 }
 
-/** Appends records to the tenant's audit trail in one statement, in their order, in the caller's transaction. */
-export async function writeAudits(tx: Tx, tenantId: string, entries: readonly AuditEntry[]): Promise<void> {
-  if (entries.length === 0) return;
-  if (entries.length === 1 && entries[0]) return writeAudit(tx, tenantId, entries[0]);
-  const rows = entries.map(columns);
-  // One array per column; details (a jsonb) travel as their JSON text.
-  const arrays = Array.from({ length: 8 }, (_, column) => rows.map((row) => (column === 7 ? JSON.stringify(row[column]) : row[column])));
-  await tx.query({
-    name: 'aiq_write_audits',
-    text: `INSERT INTO audit_log (tenant_id, actor_type, actor_id, actor_label, action, target_type, target_id, ip, details)
-     SELECT $1, v.actor_type, v.actor_id, v.actor_label, v.action, v.target_type, v.target_id, v.ip, v.details
-       FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::jsonb[])
-            WITH ORDINALITY AS v(actor_type, actor_id, actor_label, action, target_type, target_id, ip, details, n)
-      ORDER BY v.n`,
-    values: [tenantId, ...arrays],
-  });
-}
-
 /** Appends a record that belongs to no tenant (platform admins' events, logins of unknown e-mails). System path. */
 export async function writePlatformAudit(system: Tx, entry: AuditEntry): Promise<void> {
   await system.query(

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/lib/ids';
 import { getRunWithSteps } from '../../src/store/queries/get-run-with-steps';
-import { insertRuns } from '../../src/store/queries/insert-run';
+import { recordStarts } from '../../src/store/queries/record-starts';
 import { insertTenant } from '../../src/store/queries/insert-tenant';
 import { insertWorkflow } from '../../src/store/queries/insert-workflow';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -20,7 +20,7 @@ describe('the one-round-trip run read (aiq_read_run, getRunWithSteps)', () => {
     await t.db.withTenant(a, async (tx) => {
       const workflowId = newId();
       await insertWorkflow(tx, { tenantId: a, id: workflowId, definition: { name: 'w', nodes: [{ id: 'n', type: 'transform' }] } });
-      await insertRuns(tx, [{ tenantId: a, id: runOfA, workflowId, version: 1, priority: 1, trigger: { type: 'test' }, input: { x: 1 } }]);
+      await recordStarts(tx, { tenantId: a, runsPerDay: null, runs: [{ tenantId: a, id: runOfA, workflowId, version: 1, priority: 1, trigger: { type: 'test' }, input: { x: 1 }, counted: false }] });
       // Two attempts of n, then m: the read keeps the order they were created in.
       await tx.query(
         `INSERT INTO steps (tenant_id, run_id, scope, node_id, attempt, status, output, error, started_at, finished_at, created_at)

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../../src/lib/ids';
 import { applyRunChanges } from '../../src/store/queries/apply-run-changes';
-import { insertRuns } from '../../src/store/queries/insert-run';
+import { recordStarts } from '../../src/store/queries/record-starts';
 import { insertTenant } from '../../src/store/queries/insert-tenant';
 import { insertWorkflow } from '../../src/store/queries/insert-workflow';
 import { createTestDatabase, type TestDatabase } from '../support/test-database';
@@ -28,7 +28,7 @@ describe('row-level security between tenants', () => {
           definition: { name: 'w', nodes: [{ id: 'n', type: 'transform' }] },
         });
         const runId = newId();
-        await insertRuns(tx, [{ tenantId, id: runId, workflowId, version: 1, priority: 1, trigger: { type: 'test' }, input: {} }]);
+        await recordStarts(tx, { tenantId, runsPerDay: null, runs: [{ tenantId, id: runId, workflowId, version: 1, priority: 1, trigger: { type: 'test' }, input: {}, counted: false }] });
         await applyRunChanges(tx, {
           tenantId,
           changes: {
