@@ -20,6 +20,11 @@ export class WebhookDirectory {
 
   constructor(private readonly db: Database) {}
 
+  /** What is kept about the path: its webhook, null for none, undefined when it must be looked up. */
+  known(args: { tenantSlug: string; path: string }): WebhookRecord | null | undefined {
+    return this.found.get(`${args.tenantSlug}\u0000${args.path}`);
+  }
+
   find(args: { tenantSlug: string; path: string }): Promise<WebhookRecord | undefined> {
     const key = `${args.tenantSlug}\u0000${args.path}`;
     const cached = this.found.get(key);

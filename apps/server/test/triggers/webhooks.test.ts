@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WEBHOOK_MISSES_PER_MINUTE } from '../../src/api/routes/webhooks';
 import { webhookSignatureHeader } from '../../src/triggers/webhook-signature';
 import { type ApiHarness, startApiHarness, type TestTenant } from '../support/api-harness';
 
@@ -256,5 +257,28 @@ describe('webhook triggers (/hooks/:tenantSlug/:path)', () => {
     const other = await h.tenant('other');
     await workflow(other, echo('theirs', 'shared'));
     expect((await hook({ slug: 'other', path: 'shared', body: '{}' })).statusCode).toBe(202);
+  });
+
+  it('refuses the lookups of an address that asked for too many unknown paths (429), while known paths still answer', async () => {
+    await workflow(acme, echo('known', 'known'));
+    const from = (path: string) =>
+      h.app.inject({ method: 'POST', url: `/hooks/acme/${path}`, headers: { 'content-type': 'application/json' }, payload: '{}', remoteAddress: '203.0.113.7' });
+    expect((await from('known')).statusCode).toBe(202);
+    // The window is a minute: a count that began just before a minute's end starts again once, so
+    // twice the limit is enough to be refused whenever the test runs.
+    const guesses: number[] = [];
+    let refused: Awaited<ReturnType<typeof from>> | undefined;
+    for (let i = 0; i < 2 * WEBHOOK_MISSES_PER_MINUTE + 3 && !refused; i++) {
+      const answer = await from(`guess-${i}`);
+      guesses.push(answer.statusCode);
+      if (answer.statusCode === 429) refused = answer;
+    }
+    expect(guesses.slice(0, -1).every((code) => code === 404)).toBe(true);
+    expect(refused?.statusCode).toBe(429);
+    expect(Number(refused?.headers['retry-after'])).toBeGreaterThan(0);
+    expect(refused?.json()).toMatchObject({ code: 'AIQ_RATE_LIMITED' });
+    // A path kept in memory answers; another address is not refused.
+    expect((await from('known')).statusCode).toBe(202);
+    expect((await hook({ path: 'guess-elsewhere', body: '{}' })).statusCode).toBe(404);
   });
 });

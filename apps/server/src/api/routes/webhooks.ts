@@ -63,6 +63,8 @@ function endedInStart(started: StartedWebhookRun, args: { hook: WebhookRecord; i
 
 /** Request headers that never reach the run (they authenticate the sender or frame the request). */
 const PRIVATE_HEADERS = new Set(['authorization', 'cookie', 'x-aiq-signature', 'proxy-authorization']);
+/** Lookups of paths that answer nothing an address may cause per minute; beyond, its lookups answer 429. */
+export const WEBHOOK_MISSES_PER_MINUTE = 120;
 /** How long a webhook's signing secret is kept in memory after it was read (and audited). */
 const SECRET_CACHE_MS = 5_000;
 
@@ -89,8 +91,18 @@ export function webhookRoutes(deps: ApiDeps): FastifyPluginAsync {
       schema: { summary: 'Webhook triggers of active workflows', tags: ['webhooks'], hide: false },
       handler: async (request, reply) => {
         const { tenantSlug, '*': path } = request.params as { tenantSlug: string; '*': string };
+        // An address that asked for many paths that answer nothing has its lookups refused for a while
+        // (the paths kept in memory still answer): guessing paths costs it, not the database.
+        const misses = `webhook-misses:${request.ip}`;
+        if (deps.webhooks.known({ tenantSlug, path }) === undefined && deps.limiter.count(misses) >= WEBHOOK_MISSES_PER_MINUTE) {
+          const verdict = deps.limiter.hit(misses, WEBHOOK_MISSES_PER_MINUTE);
+          throw rateLimited(verdict.allowed ? 60 : verdict.retryAfterSeconds, 'unknown webhook paths from one address', WEBHOOK_MISSES_PER_MINUTE);
+        }
         const hook = await deps.webhooks.find({ tenantSlug, path });
-        if (!hook) throw new ApiError('AIQ_WEBHOOK_NOT_FOUND', `no webhook answers /hooks/${tenantSlug}/${path}`);
+        if (!hook) {
+          deps.limiter.hit(misses, WEBHOOK_MISSES_PER_MINUTE);
+          throw new ApiError('AIQ_WEBHOOK_NOT_FOUND', `no webhook answers /hooks/${tenantSlug}/${path}`);
+        }
         const trigger = hook.config as unknown as WebhookConfig;
 
         const perMinute = hook.quotas.apiRequestsPerMinute;
