@@ -181,11 +181,11 @@ describe('batched run starts', () => {
       expect(runs.map((r) => r.output)).toEqual([{ result: 3 }, { result: 5 }, { result: 7 }]);
       for (const run of runs) {
         expect(run.startedAt).not.toBeNull();
-        // One transaction: the attempts share their created_at, so they are compared by name.
-        expect(run.attempts.map((a) => [a.nodeId, a.status]).sort()).toEqual([
-          ['answer', 'succeeded'],
+        // Made in one transaction, listed in the order they ran.
+        expect(run.attempts.map((a) => [a.nodeId, a.status])).toEqual([
           ['double', 'succeeded'],
           ['plus', 'succeeded'],
+          ['answer', 'succeeded'],
         ]);
       }
       expect(
@@ -214,7 +214,7 @@ describe('batched run starts', () => {
       // Under way: a step ran.
       expect(started.status).toBe('running');
       const steps = await t.db.withTenant(tenantId, async (tx) =>
-        (await tx.query('SELECT node_id, status, output FROM steps WHERE run_id = $1 ORDER BY node_id DESC', [started.runId])).rows,
+        (await tx.query('SELECT node_id, status, output FROM steps WHERE run_id = $1 ORDER BY created_at', [started.runId])).rows,
       );
       expect(steps).toEqual([
         { node_id: 'prepare', status: 'succeeded', output: 4 },

@@ -138,10 +138,13 @@ export async function applyRunChanges(
   }
   if (s.length > 0) {
     parts.push(`new_steps AS (
-       INSERT INTO steps (tenant_id, run_id, scope, node_id, attempt, status, output, error, port, started_at, finished_at)
+       -- created_at from the clock, row by row in the order given (the order the planner made them in):
+       -- steps made in one transaction (a chain of pure steps) list in the order they ran, not by name.
+       INSERT INTO steps (tenant_id, run_id, scope, node_id, attempt, status, output, error, port, started_at, finished_at, created_at)
        SELECT $1, n.run_id, n.scope, n.node_id, n.attempt, n.status, n.output, n.error, n.port,
               CASE WHEN n.status IN ('running', 'succeeded', 'failed') THEN coalesce(to_timestamp(n.started_ms / 1000), now()) END,
-              CASE WHEN n.status IN ('skipped', 'cancelled', 'succeeded', 'failed') THEN coalesce(to_timestamp(n.finished_ms / 1000), now()) END
+              CASE WHEN n.status IN ('skipped', 'cancelled', 'succeeded', 'failed') THEN coalesce(to_timestamp(n.finished_ms / 1000), now()) END,
+              clock_timestamp()
          FROM unnest(${$(s.map((x) => x.runId))}::uuid[], ${$(s.map((x) => x.scope))}::text[], ${$(s.map((x) => x.nodeId))}::text[],
                      ${$(s.map((x) => x.attempt))}::int[], ${$(s.map((x) => x.status))}::text[],
                      ${$(s.map((x) => json(x.output)))}::jsonb[], ${$(s.map((x) => json(x.error)))}::jsonb[],
