@@ -6,10 +6,11 @@ import type { Engine } from '../engine';
 import type { AuditActor } from '../security/principal';
 import type { Vault } from '../security/vault';
 import type { Database } from '../store/database';
+import { findDeletedWorkflows } from '../store/queries/find-deleted-workflows';
 import { getTenantActiveRuns } from '../store/queries/get-tenant-active-runs';
 import { type ArmedEventTrigger, listArmedEventTriggers } from '../store/queries/list-armed-event-triggers';
 import { RunsPerDayExceededError } from '../tenancy/runs-per-day';
-import { type EventMessage, type EventSubscription, EventSourceKind, subscribeEventSource } from './event-sources';
+import { type EventMessage, type EventSubscription, EventSourceKind, forgetEventSource, subscribeEventSource } from './event-sources';
 
 export interface EventTriggerRunnerOptions {
   db: Database;
@@ -31,6 +32,9 @@ const CONSUMER: AuditActor = { type: 'system', id: null, label: 'event trigger' 
 
 interface Consumer {
   trigger: ArmedEventTrigger;
+  /** The broker credential it consumes with (kept to remove the durable state if its workflow is deleted). */
+  credential: Record<string, unknown>;
+  durableName: string;
   subscription: EventSubscription;
   paused: boolean;
   timer?: NodeJS.Timeout | undefined;
@@ -121,7 +125,13 @@ export class EventTriggerRunner {
   private async reconcile(): Promise<void> {
     const armed = await listArmedEventTriggers(this.options.db.system);
     const wanted = new Map(armed.map((trigger) => [keyOf(trigger), trigger]));
-    for (const key of this.consumers.keys()) if (!wanted.has(key)) await this.drop(key);
+    const gone = [...this.consumers].filter(([key]) => !wanted.has(key));
+    const deleted = await findDeletedWorkflows(this.options.db.system, { workflowIds: gone.map(([, c]) => c.trigger.workflowId) });
+    for (const [key, consumer] of gone) {
+      await this.drop(key);
+      // A deleted workflow's trigger is gone for good: what the broker keeps for it goes too.
+      if (deleted.has(consumer.trigger.workflowId)) await this.forget(consumer);
+    }
     for (const [key, trigger] of wanted) {
       if (this.stopped) return;
       if (this.consumers.has(key)) continue;
@@ -147,7 +157,13 @@ export class EventTriggerRunner {
       details: { workflowId: trigger.workflowId, trigger: trigger.position },
     });
     if (!credential) throw new Error(`the credential "${String(config.credential)}" of the trigger does not exist`);
-    const consumer: Consumer = { trigger, subscription: undefined as unknown as EventSubscription, paused: false };
+    const consumer: Consumer = {
+      trigger,
+      credential: credential.value as Record<string, unknown>,
+      durableName,
+      subscription: undefined as unknown as EventSubscription,
+      paused: false,
+    };
     consumer.subscription = await subscribeEventSource(source, {
       credential: credential.value as Record<string, unknown>,
       address,
@@ -172,7 +188,23 @@ export class EventTriggerRunner {
     await consumer.subscription
       .close()
       .catch((error: unknown) => this.options.logger.warn({ err: error }, 'event triggers: closing a subscription failed'));
-    if (consumer.trigger.config.source === EventSourceKind.mqtt) await this.unlockSession(`aiq-${consumer.trigger.workflowId}-${consumer.trigger.position}`);
+    if (consumer.trigger.config.source === EventSourceKind.mqtt) await this.unlockSession(consumer.durableName);
+  }
+
+  /** Removes the durable consumer or session of a deleted workflow's trigger (see `forgetEventSource`). */
+  private async forget(consumer: Consumer): Promise<void> {
+    const { trigger } = consumer;
+    const source = trigger.config.source as EventSourceKind;
+    await forgetEventSource(source, {
+      credential: consumer.credential,
+      address: String(trigger.config[EVENT_ADDRESS_FIELD[source]]),
+      durableName: consumer.durableName,
+    }).catch((error: unknown) =>
+      this.options.logger.warn(
+        { err: error, tenantId: trigger.tenantId, workflowId: trigger.workflowId },
+        'event triggers: removing what the broker kept for a deleted workflow failed',
+      ),
+    );
   }
 
   /** Starts the message's run; resolving acknowledges the message, throwing has it redelivered. */

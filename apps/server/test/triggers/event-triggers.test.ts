@@ -122,6 +122,34 @@ describe('event triggers (AMQP, NATS JetStream, MQTT)', () => {
     });
   }
 
+  for (const kind of ['nats', 'mqtt'] as const) {
+    const harness = brokers.get(kind);
+    it.skipIf(!harness)(`${kind}: deleting the workflow removes what the broker kept for its trigger`, async () => {
+      if (!harness?.keeps) return;
+      const runner = new EventTriggerRunner({ db: h.t.db, databaseUrl: h.t.url, engine: h.engine.engine, vault: h.deps.vault, logger, resyncMs: 500 });
+      await runner.start();
+      try {
+        const { id, address } = await eventWorkflow(harness, acme, `deleted ${kind}`);
+        const durableName = `aiq-${id}-0`;
+        await activate(id);
+        await until(async () => runner.consumes(id), Boolean);
+        await harness.publish(address, JSON.stringify({ order: 1 }), { id: `${kind}-gone-1` });
+        await until(() => messagesOf(id), (list) => list.length >= 1);
+        if (kind === 'nats') expect(await harness.keeps({ address, durableName })).toBe(true);
+
+        const deleted = await h.call({ method: 'DELETE', url: `/v1/workflows/${id}`, token: acme.key });
+        expect(deleted.status).toBe(204);
+        await until(async () => runner.consumes(id), (consuming) => !consuming);
+        // The removal follows the drop in the same pass over the armed triggers: one more pass has it done.
+        await runner.sync();
+        await runner.sync();
+        expect(await harness.keeps({ address, durableName })).toBe(false);
+      } finally {
+        await runner.stop();
+      }
+    });
+  }
+
   it.skipIf(!brokers.has('amqp'))('a tenant at its concurrency quota stops consuming instead of piling up runs', async () => {
     const harness = brokers.get('amqp') as BrokerHarness;
     const busy = await h.tenant('busy');

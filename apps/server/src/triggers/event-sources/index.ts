@@ -1,8 +1,8 @@
 import { subscribeAmqp } from './amqp-event-source';
 import type { EventSourceKind, EventSubscription } from './event-source';
 import { type CompiledEventSourceOptions, compileEventSourceOptions, type EventSourceOptions } from './event-source-options';
-import { subscribeMqtt } from './mqtt-event-source';
-import { subscribeNats } from './nats-event-source';
+import { forgetMqtt, subscribeMqtt } from './mqtt-event-source';
+import { forgetNats, subscribeNats } from './nats-event-source';
 
 export type { EventMessage, EventSubscription } from './event-source';
 export { EventSourceKind } from './event-source';
@@ -23,4 +23,18 @@ const SOURCES: Record<EventSourceKind, (options: CompiledEventSourceOptions) => 
  */
 export async function subscribeEventSource(kind: EventSourceKind, options: EventSourceOptions): Promise<EventSubscription> {
   return SOURCES[kind](compileEventSourceOptions(options));
+}
+
+/**
+ * Removes what a broker keeps for a trigger that is gone for good (its workflow deleted): the JetStream
+ * durable consumer, the MQTT persistent session and what it queued. An AMQP queue is left: it may be
+ * the tenant's own, read by others. Connects for the purpose; nothing to remove is no error.
+ */
+export async function forgetEventSource(
+  kind: EventSourceKind,
+  options: Pick<EventSourceOptions, 'credential' | 'address' | 'durableName'>,
+): Promise<void> {
+  const compiled = compileEventSourceOptions({ ...options, onMessage: async () => {} });
+  if (kind === 'nats') await forgetNats(compiled);
+  else if (kind === 'mqtt') await forgetMqtt(compiled);
 }

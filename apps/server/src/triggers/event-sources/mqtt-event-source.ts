@@ -1,4 +1,4 @@
-import { type IClientOptions, type IPublishPacket, type MqttClient, connect } from 'mqtt';
+import { connect, connectAsync, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { ErrorReporter } from './error-reporter';
 import type { EventMessage, EventSubscription } from './event-source';
 import { EventSourceConfigError } from './event-source-config-error';
@@ -42,6 +42,26 @@ export async function subscribeMqtt(options: CompiledEventSourceOptions): Promis
 }
 
 /** The connection of an mqtt credential: `{ url, username?, password? }`. */
+/**
+ * Ends the trigger's persistent session (client id `durableName`) and what the broker queued for it:
+ * takes the session over with a clean start and no expiry, and disconnects. A holder still connected
+ * is disconnected by the broker.
+ */
+export async function forgetMqtt(options: { credential: Readonly<Record<string, unknown>>; durableName: string }): Promise<void> {
+  const { url, username, password } = mqttConnection(options.credential);
+  const client = await connectAsync(url, {
+    protocolVersion: 5,
+    clientId: options.durableName,
+    clean: true,
+    username,
+    password,
+    reconnectPeriod: 0,
+    connectTimeout: 10_000,
+    properties: { sessionExpiryInterval: 0 },
+  });
+  await client.endAsync();
+}
+
 function mqttConnection(credential: Readonly<Record<string, unknown>>): { url: string; username?: string; password?: string } {
   const { url, username, password } = credential;
   if (typeof url !== 'string' || !/^(mqtts?|wss?):\/\//i.test(url))

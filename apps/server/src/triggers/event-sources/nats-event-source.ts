@@ -256,6 +256,24 @@ class NatsSubscription implements EventSubscription {
   }
 }
 
+/**
+ * Deletes the trigger's durable consumer (`durableName`) from the streams that cover `address`: what
+ * was kept for it goes. Nothing to delete is no error. The stream stays (others may read it).
+ */
+export async function forgetNats(options: { credential: Readonly<Record<string, unknown>>; address: string; durableName: string }): Promise<void> {
+  const connection = await connect({ ...natsConnectionOptions(options.credential), name: options.durableName, maxReconnectAttempts: 0 });
+  try {
+    const jsm = await connection.jetstreamManager();
+    for await (const stream of jsm.streams.names(options.address)) {
+      await jsm.consumers.delete(stream, options.durableName).catch((error: unknown) => {
+        if (apiErrorCode(error) !== CONSUMER_NOT_FOUND) throw error;
+      });
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
 /** The stream whose subjects cover `subject`, created when there is none. */
 async function ensureStream(jsm: JetStreamManager, subject: string): Promise<string> {
   const names: string[] = [];

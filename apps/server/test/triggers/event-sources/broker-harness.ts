@@ -30,6 +30,11 @@ export interface BrokerHarness {
   badCredential(secret: string): Record<string, unknown>;
   /** Removes the queue, stream or session a test made. */
   cleanup(args: { address: string; durableName: string }): Promise<void>;
+  /**
+   * Whether the broker keeps durable state for `durableName`: the JetStream consumer, the MQTT session
+   * (looking ends an MQTT session it finds). Undefined for AMQP, whose queue is not the trigger's.
+   */
+  keeps?(args: { address: string; durableName: string }): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -116,6 +121,13 @@ async function openNats(): Promise<BrokerHarness> {
     },
     expectedId: () => /^nats:aiq-aiq_test_[0-9a-f]{8}-[0-9a-f]{8}:\d+$/,
     badCredential: (secret) => ({ servers: [`nats://aiq:${secret}@127.0.0.1:1`], password: secret }),
+    async keeps({ address, durableName }) {
+      const info = await jsm.consumers.info(streamNameFor(address), durableName).catch((error: unknown) => {
+        if (String(error).includes('consumer not found')) return undefined;
+        throw error;
+      });
+      return info !== undefined;
+    },
     async cleanup({ address }) {
       // Deleting the stream deletes its consumers.
       await jsm.streams.delete(streamNameFor(address)).catch((error: unknown) => {
@@ -141,6 +153,17 @@ async function openMqtt(): Promise<BrokerHarness> {
     },
     expectedId: (id) => `mqtt:message-id:${id}`,
     badCredential: (secret) => ({ url: `mqtt://aiq:${secret}@127.0.0.1:1`, username: 'aiq', password: secret }),
+    async keeps({ durableName }) {
+      // Resuming with clean start off says whether the broker had the session; clean start off with
+      // no expiry ends it again when this client leaves.
+      const client = connectMqtt(MQTT_URL, { protocolVersion: 5, clientId: durableName, clean: false, reconnectPeriod: 0, connectTimeout: 3_000 });
+      const present = await new Promise<boolean>((resolve, reject) => {
+        client.once('connect', (connack) => resolve(connack.sessionPresent));
+        client.once('error', reject);
+      });
+      await client.endAsync();
+      return present;
+    },
     async cleanup({ durableName }) {
       // Taking the session over with clean start and no expiry ends it, and whatever it queued.
       const client = await mqttClient({ clientId: durableName, clean: true });
