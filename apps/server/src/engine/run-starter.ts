@@ -87,19 +87,12 @@ export async function startRuns(
     const places: number[] = [];
     for (const [i, request] of requests.entries()) {
       const version = request.version === 'latest' ? latest.get(request.workflowId) : request.version;
-      const workflow =
-        version === undefined
-          ? new WorkflowNotFoundError(`workflow ${request.workflowId} does not exist`)
-          : await deps.workflows.get({ tenantId, workflowId: request.workflowId, version }, tx).catch((error: unknown) => {
-              if (error instanceof WorkflowNotFoundError) return error;
-              throw error;
-            });
-      if (workflow instanceof Error || version === undefined) {
-        answers[i] = workflow instanceof Error ? workflow : new WorkflowNotFoundError(`workflow ${request.workflowId} does not exist`);
+      if (version === undefined) {
+        answers[i] = new WorkflowNotFoundError(`workflow ${request.workflowId} does not exist`);
         continue;
       }
       places.push(i);
-      runs.push({ request: { ...request, version }, workflow });
+      runs.push({ request: { ...request, version }, workflow: await deps.workflows.get({ tenantId, workflowId: request.workflowId, version }, tx) });
     }
     const created = await createRuns(tx, { tenantId, runs, now: deps.now, runPure: deps.runPure });
     for (const [j, answer] of created.entries()) answers[places[j] ?? -1] = answer;
@@ -119,11 +112,12 @@ async function latestVersions(tx: Tx, args: { tenantId: string; workflowIds: rea
 }
 
 /**
- * Creates runs of one tenant in the caller's transaction (of that tenant): inserts them, counts them
- * against the day's quota (refusing the last beyond it), writes their audit records, seeds their
- * steps, takes their concurrency slots and, for those admitted, enqueues the steps the planner starts
- * from the seeded state (default: none, a fresh run). A run waiting for a slot is admitted later from
- * the same seeded state (admission.ts reads it). Answers per run, in order.
+ * Creates runs of one tenant in the caller's transaction (of that tenant): records them with their
+ * day's count and audit records (`recordStarts`: those beyond the day's quota are refused and never
+ * inserted; a used idempotency key answers with its first run), seeds their steps, takes their
+ * concurrency slots and, for those admitted, enqueues the steps the planner starts from the seeded
+ * state (default: none, a fresh run), or runs them (`runPureSteps`). A run waiting for a slot is
+ * admitted later from the same seeded state (admission.ts reads it). Answers per run, in order.
  */
 export async function createRuns(
   tx: Tx,
