@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { startEmbeddedPostgres } from '../../src/store/embedded-postgres';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -29,6 +28,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
   const dir = mkdtempSync(join(tmpdir(), 'aiq-test-pg-'));
+  const { startEmbeddedPostgres } = await importEmbeddedPostgres();
   const embedded = await startEmbeddedPostgres({ dataDir: dir });
   project.provide('postgresUrl', embedded.url);
   return async () => {
@@ -48,4 +48,21 @@ async function reachable(url: string): Promise<boolean> {
   } finally {
     await client.end().catch(() => undefined);
   }
+}
+
+/**
+ * embedded-postgres, imported only when it is needed. Importing it registers exit hooks
+ * (async-exit-hook) that end the process with code 0 on `beforeExit`, which would turn a run with
+ * failed tests into a passing one: the run's exit code is kept across them (listeners registered
+ * before the import's run first).
+ */
+async function importEmbeddedPostgres(): Promise<typeof import('../../src/store/embedded-postgres')> {
+  let exitCode: typeof process.exitCode;
+  process.on('beforeExit', () => {
+    exitCode ??= process.exitCode;
+  });
+  process.on('exit', () => {
+    if (exitCode !== undefined && exitCode !== 0) process.exitCode = exitCode;
+  });
+  return import('../../src/store/embedded-postgres');
 }

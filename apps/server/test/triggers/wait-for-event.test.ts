@@ -131,6 +131,8 @@ describe('waiting for events (flow.waitForEvent, POST /v1/runs/:id/events, resum
     expect(url.pathname).toMatch(new RegExp(`^/resume/${acme.tenant.id}/${runId}/[^/]+$`));
 
     const other = await start({ name: 'other', nodes: [{ id: 'wait', type: 'flow.waitForEvent', params: { event: 'signed' } }] });
+    // Parked before the tries, so that one wrongly let through would show at the end.
+    await runWhen(other, (r) => r.status === 'waiting');
     const token = url.pathname.split('/').at(-1) as string;
     const tries = [
       `/resume/${acme.tenant.id}/${other}/${token}`,
