@@ -2,7 +2,7 @@ import { graphOfScope, type RunStatus, type ScopeOutcome, type StepState } from 
 import { newId } from '../lib/ids';
 import type { AuditEntry } from '../security/audit';
 import type { Database, Tx } from '../store/database';
-import { recordStarts } from '../store/queries/record-starts';
+import { recordStarts, type StartJob } from '../store/queries/record-starts';
 import { takeSlots } from '../store/queries/take-slots';
 import { RunsPerDayExceededError } from '../tenancy/runs-per-day';
 import { slotLimits, tenantConcurrencyQuota } from './admission';
@@ -77,6 +77,8 @@ export async function startRuns(
   requests: readonly StartRunRequest[],
 ): Promise<(StartedRun | Error)[]> {
   if (requests.some((r) => r.tenantId !== tenantId)) throw new Error('startRuns takes the requests of one tenant');
+  // Generic plans: the start's statements are driven by their parameter arrays, and planning the
+  // recording statement for each batch cost as much as running it (measured: about +20% starts/s).
   return deps.db.withTenant(tenantId, async (tx) => {
     const latest = await latestVersions(tx, {
       tenantId,
@@ -97,7 +99,7 @@ export async function startRuns(
     const created = await createRuns(tx, { tenantId, runs, now: deps.now, runPure: deps.runPure });
     for (const [j, answer] of created.entries()) answers[places[j] ?? -1] = answer;
     return answers;
-  });
+  }, { genericPlans: true });
 }
 
 /** The latest version of each live workflow named; a deleted or unknown one is missing. */
@@ -158,10 +160,13 @@ export async function createRuns(
     return own === null ? min : min === null ? own : Math.min(min, own);
   }, null);
   const ids = planned.map((run) => run.request.runId ?? newId());
-  const recorded = await recordStarts(tx, {
+  // Admission is decided in the statement only with the one shared slot or with no limits at all.
+  const first = slot !== undefined || planned.every((run) => run.limits.length === 0) ? firstSteps(planned, ids, args.runPure) : undefined;
+  const { runs: recorded, steps: started } = await recordStarts(tx, {
     tenantId,
     runsPerDay: limit,
     slot,
+    first,
     runs: planned.map(({ request, trigger, priority, deadlineAt, limits }, i) => {
       const id = ids[i] ?? newId();
       return {
@@ -197,6 +202,13 @@ export async function createRuns(
     }
   }
   if (fresh.length === 0) return answers;
+  if (started) {
+    // The statement wrote the admitted runs' first steps and jobs and announced them: only the
+    // runs left waiting for a slot are still to be marked.
+    const waiting = fresh.filter((run) => run.admitted === false).map((run) => run.runId);
+    if (waiting.length > 0) await markWaiting(tx, { tenantId, runIds: waiting });
+    return answers;
+  }
 
   const seeded = new Map<string, StepState[]>();
   for (const run of fresh) if (run.seed) seeded.set(run.runId, await run.seed(tx, run.runId));
@@ -208,9 +220,7 @@ export async function createRuns(
   rest.forEach((run, i) => (run.admitted = took[i] ?? false));
   const admitted = fresh.map((run) => run.admitted === true);
   const waiting = fresh.filter((_, i) => !admitted[i]).map((run) => run.runId);
-  if (waiting.length > 0) {
-    await tx.query('UPDATE runs SET admitted = false WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [tenantId, waiting]);
-  }
+  if (waiting.length > 0) await markWaiting(tx, { tenantId, runIds: waiting });
   const mutations = new RunMutations();
   for (const [i, run] of fresh.entries()) {
     mutations.touched.add(run.runId);
@@ -239,6 +249,49 @@ export async function createRuns(
   mutations.wakeWorkers = true;
   await mutations.apply(tx, { tenantId });
   return answers;
+}
+
+/** Marks runs inserted admitted as waiting for their slots after all. */
+async function markWaiting(tx: Tx, args: { tenantId: string; runIds: readonly string[] }): Promise<void> {
+  await tx.query('UPDATE runs SET admitted = false WHERE tenant_id = $1 AND id = ANY($2::uuid[])', [args.tenantId, args.runIds]);
+}
+
+/**
+ * The first steps and jobs of fresh runs, for `recordStarts` to write in its statement: when every run
+ * starts the plain way (no seeded steps, no pure steps run here) and the planner only starts steps
+ * (nothing finishes, skips or ends at once). Undefined otherwise: the runs start the general way.
+ */
+function firstSteps(
+  planned: readonly (RunToCreate & { priority: number; deadlineAt: number | undefined })[],
+  ids: readonly string[],
+  runPure: RunPure | undefined,
+): Parameters<typeof recordStarts>[1]['first'] {
+  if (planned.some((run) => run.seed || (run.request.runPureSteps && runPure))) return undefined;
+  const mutations = new RunMutations();
+  const jobs: StartJob[] = [];
+  for (const [i, run] of planned.entries()) {
+    const runId = ids[i];
+    if (runId === undefined) return undefined;
+    const decision = decideRun({
+      runId,
+      priority: run.priority,
+      workflow: run.workflow.compiled,
+      state: { steps: [] },
+      currentStatus: 'queued',
+      mutations,
+    });
+    if (decision.outcome) return undefined;
+    if (run.deadlineAt !== undefined)
+      jobs.push({ runId, kind: 'deadline', scope: '', nodeId: '', priority: run.priority, availableAt: run.deadlineAt });
+  }
+  const plain =
+    [mutations.records, mutations.cancels, mutations.ends, mutations.statuses].every((part) => part.length === 0) &&
+    mutations.aborts.size === 0 &&
+    mutations.steps.every((step) => step.status === 'pending' && step.attempt === 1) &&
+    mutations.jobs.every((job) => job.kind === 'step' && job.attempt === 1 && !job.taken);
+  if (!plain) return undefined;
+  for (const job of mutations.jobs) jobs.push({ runId: job.runId, kind: 'step', scope: job.scope, nodeId: job.nodeId, priority: job.priority });
+  return { steps: mutations.steps.map(({ runId, scope, nodeId }) => ({ runId, scope, nodeId })), jobs };
 }
 
 /**

@@ -1,3 +1,4 @@
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunsPerDayExceededError } from '../../src/engine';
 import { WorkflowNotFoundError } from '../../src/engine/workflow-not-found-error';
@@ -151,6 +152,50 @@ describe('batched run starts', () => {
     await one('DELETE FROM runs WHERE id = $1', [gone.runId]);
     expect(await count(gone.runId)).toEqual({ steps: 0, jobs: 0 });
     expect(await count(kept.runId)).toEqual({ steps: 1, jobs: 1 });
+  });
+
+  it('writes the first steps, jobs and deadlines in the statement that records the runs, and announces them', async () => {
+    const tenantId = await h.tenant('one-statement');
+    const saved = await h.deploy(
+      {
+        name: 'timed',
+        settings: { timeout: '1h' },
+        nodes: [
+          { id: 'a', type: 'transform', params: { value: 1 } },
+          { id: 'b', type: 'transform', params: { value: 2 } },
+        ],
+      },
+      tenantId,
+    );
+    const start = () => h.engine.startRun({ tenantId, ...saved, trigger: { type: 'test' }, tenantConcurrencyQuota: 3 });
+    // The first start makes the tenant's slot row (the general path); then a batch takes the remaining two slots.
+    await start();
+    const listener = new pg.Client({ connectionString: t.url });
+    await listener.connect();
+    const announced: string[] = [];
+    listener.on('notification', (n) => {
+      if (n.channel === 'aiq_runs' && n.payload) for (const [id] of JSON.parse(n.payload).r as [string][]) announced.push(id);
+    });
+    await listener.query('LISTEN aiq_runs');
+    try {
+      const started = await Promise.all(Array.from({ length: 10 }, start));
+      const runs = await one<{ admitted: number; waiting: number; steps: number; stepJobs: number; deadlines: number; active: number }>(
+        `SELECT count(*) FILTER (WHERE admitted)::int AS admitted, count(*) FILTER (WHERE NOT admitted)::int AS waiting,
+                (SELECT count(*)::int FROM steps) AS steps,
+                (SELECT count(*)::int FROM jobs WHERE kind = 'step') AS "stepJobs",
+                (SELECT count(*)::int FROM jobs WHERE kind = 'deadline') AS deadlines,
+                (SELECT active FROM concurrency_slots WHERE key = 'tenant') AS active
+           FROM runs WHERE workflow_id = $1`,
+        [saved.workflowId],
+        tenantId,
+      );
+      // 3 admitted runs of two root steps each; every run has its deadline.
+      expect(runs).toEqual({ admitted: 3, waiting: 8, steps: 6, stepJobs: 6, deadlines: 11, active: 3 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      for (const { runId } of started) expect(announced).toContain(runId);
+    } finally {
+      await listener.end();
+    }
   });
 
   describe('runPureSteps (a sync webhook)', () => {

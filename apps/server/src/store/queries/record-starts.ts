@@ -36,6 +36,17 @@ export interface StartRecord extends NewRun {
   audit?: AuditEntry | undefined;
 }
 
+/** A job the start enqueues with its run: a first step's (only if the run is admitted) or its deadline. */
+export interface StartJob {
+  runId: string;
+  kind: 'step' | 'deadline';
+  scope: string;
+  nodeId: string;
+  priority: number;
+  /** Epoch ms; none: now. */
+  availableAt?: number | undefined;
+}
+
 /** What `recordStarts` did, per run in the order given. */
 export type StartRecorded =
   /** Inserted; `admitted` when `slot` was given and the run took one of its slots. */
@@ -56,17 +67,31 @@ export type StartRecorded =
  */
 export async function recordStarts(
   tx: Tx,
-  args: { tenantId: string; runs: readonly StartRecord[]; runsPerDay: number | null; slot?: SlotLimit | undefined },
-): Promise<StartRecorded[]> {
+  args: {
+    tenantId: string;
+    runs: readonly StartRecord[];
+    runsPerDay: number | null;
+    slot?: SlotLimit | undefined;
+    /**
+     * The runs' first steps (pending, attempt 1) and their jobs, and deadline jobs: written in the same
+     * statement, the steps and step jobs of admitted runs only, and the runs announced (NOTIFY aiq_runs,
+     * and aiq_jobs when a step job was written). Taken only when admission is known here: with no
+     * `slot`, or with its row there (`steps` answers whether they were written).
+     */
+    first?: { steps: readonly { runId: string; scope: string; nodeId: string }[]; jobs: readonly StartJob[] } | undefined;
+  },
+): Promise<{ runs: StartRecorded[]; steps: boolean }> {
   const { tenantId, runs } = args;
-  if (runs.length === 0) return [];
+  if (runs.length === 0) return { runs: [], steps: false };
   const column = <T>(pick: (run: StartRecord) => T): T[] => runs.map(pick);
   // Each run's place among the counted runs (1, 2, ...); 0: not counted.
   let counted = 0;
   const countedRank = runs.map((r) => (r.counted ? ++counted : 0));
   const audits = runs.flatMap((r) => (r.audit ? [{ runId: r.id, entry: r.audit }] : []));
   const auditColumn = <T>(pick: (a: { runId: string; entry: AuditEntry }) => T): T[] => audits.map(pick);
-  const { rows } = await tx.query<{ inserted: string[] | null; allowed: number; taken: number | null }>({
+  const firstColumn = <T>(pick: (f: { runId: string; scope: string; nodeId: string }) => T): T[] => (args.first?.steps ?? []).map(pick);
+  const jobColumn = <T>(pick: (j: StartJob) => T): T[] => (args.first?.jobs ?? []).map(pick);
+  const { rows } = await tx.query<{ inserted: string[] | null; allowed: number; taken: number | null; announced: boolean }>({
     name: 'aiq_record_starts',
     text: `WITH today AS (SELECT (now() AT TIME ZONE 'UTC')::date AS day),
      allowed AS (
@@ -107,8 +132,43 @@ export async function recordStarts(
        UPDATE concurrency_slots s SET active = greatest(slot.active, least($32::int, slot.active + (SELECT count(*)::int FROM ins)))
          FROM slot WHERE s.tenant_id = $1 AND s.key = $31
        RETURNING s.active - slot.active AS taken
-     )
-     SELECT (SELECT array_agg(id) FROM ins) AS inserted, (SELECT n FROM allowed) AS allowed, (SELECT taken FROM took) AS taken`,
+     ),
+     -- Admitted: every run inserted with no slot, else the first ones (in order) that took one.
+     adm AS (
+       SELECT r.id FROM (SELECT v.id, row_number() OVER (ORDER BY v.n) AS rn
+                           FROM unnest($2::uuid[]) WITH ORDINALITY AS v(id, n) WHERE v.id IN (SELECT id FROM ins)) r
+        WHERE $33::bool AND ($31::text IS NULL OR r.rn <= (SELECT taken FROM took))
+     ),
+     first_steps AS (
+       INSERT INTO steps (tenant_id, run_id, scope, node_id, attempt, status, created_at)
+       SELECT $1, f.run_id, f.scope, f.node_id, 1, 'pending', clock_timestamp()
+         FROM unnest($34::uuid[], $35::text[], $36::text[]) WITH ORDINALITY AS f(run_id, scope, node_id, n)
+        WHERE f.run_id IN (SELECT id FROM adm)
+        ORDER BY f.n
+       RETURNING 1
+     ),
+     first_jobs AS (
+       INSERT INTO jobs (tenant_id, run_id, kind, scope, node_id, attempt, priority, available_at)
+       SELECT $1, j.run_id, j.kind, j.scope, j.node_id, CASE WHEN j.kind = 'step' THEN 1 ELSE 0 END, j.priority,
+              coalesce(to_timestamp(j.available_at / 1000), now())
+         FROM unnest($37::uuid[], $38::text[], $39::text[], $40::text[], $41::smallint[], $42::double precision[])
+              AS j(run_id, kind, scope, node_id, priority, available_at)
+        WHERE $33::bool AND CASE WHEN j.kind = 'step' THEN j.run_id IN (SELECT id FROM adm) ELSE j.run_id IN (SELECT id FROM ins) END
+       ON CONFLICT (tenant_id, run_id, kind, scope, node_id, attempt) DO NOTHING
+       RETURNING kind
+     ),
+     -- The announcement of the new runs (as notify-run-changes.ts words it) and the workers' wake-up.
+     announced AS (
+       SELECT count(pg_notify('aiq_runs', p.payload)) AS n FROM (
+         SELECT json_build_object('t', $1::text, 'r', json_agg(json_build_array(a.id, a.workflow_id, 'queued', 0) ORDER BY a.id))::text AS payload
+           FROM (SELECT v.id, v.workflow_id, (row_number() OVER (ORDER BY v.id) - 1) / 50 AS chunk
+                   FROM unnest($2::uuid[], $3::uuid[]) AS v(id, workflow_id) WHERE v.id IN (SELECT id FROM ins)) a
+          WHERE $33::bool AND ($31::text IS NULL OR EXISTS (SELECT 1 FROM took))
+          GROUP BY a.chunk) p
+     ),
+     woken AS (SELECT count(pg_notify('aiq_jobs', '')) AS n FROM (SELECT 1 FROM first_jobs WHERE kind = 'step' LIMIT 1) w)
+     SELECT (SELECT array_agg(id) FROM ins) AS inserted, (SELECT n FROM allowed) AS allowed, (SELECT taken FROM took) AS taken,
+            (SELECT n FROM announced) + (SELECT n FROM woken) >= 0 AS announced`,
     values: [
       tenantId,
       column((r) => r.id),
@@ -143,6 +203,16 @@ export async function recordStarts(
       auditColumn((a) => JSON.stringify(a.entry.details ?? {})),
       args.slot?.key ?? null,
       args.slot?.limit ?? null,
+      args.first !== undefined,
+      firstColumn((f) => f.runId),
+      firstColumn((f) => f.scope),
+      firstColumn((f) => f.nodeId),
+      jobColumn((j) => j.runId),
+      jobColumn((j) => j.kind),
+      jobColumn((j) => j.scope),
+      jobColumn((j) => j.nodeId),
+      jobColumn((j) => j.priority),
+      jobColumn((j) => j.availableAt ?? null),
     ],
   });
   const row = rows[0];
@@ -152,7 +222,7 @@ export async function recordStarts(
   // Not inserted: a repeat of an idempotency key (one beyond the quota too: it answers with its first run), else refused.
   const keyed = runs.filter((r) => !inserted.has(r.id) && r.idempotencyKey !== undefined);
   const existing = await firstRunsOf(tx, { tenantId, runs: keyed });
-  return runs.map((run, i): StartRecorded => {
+  const recorded = runs.map((run, i): StartRecorded => {
     if (inserted.has(run.id)) {
       const admitted = slotsLeft === undefined ? undefined : slotsLeft-- > 0;
       return { kind: 'created', admitted };
@@ -162,6 +232,7 @@ export async function recordStarts(
     if ((countedRank[i] ?? 0) > allowed) return { kind: 'refused' };
     throw new Error('an idempotent run insert found neither a new nor an existing run');
   });
+  return { runs: recorded, steps: args.first !== undefined && (args.slot === undefined || row?.taken != null) };
 }
 
 /** The runs that used these runs' idempotency keys first. */
