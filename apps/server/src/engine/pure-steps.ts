@@ -1,24 +1,16 @@
 import { graphOfScope, type StepState } from '@automateiq/core';
 import type { StepAttemptRecord } from '../store/queries/apply-run-changes';
-import type { RunContext } from '../store/queries/load-run-contexts';
 import type { RunHead } from '../store/queries/lock-runs';
 import type { RunDecision } from './run-decision';
 import type { RunMutations } from './run-mutations';
-import type { StepResult } from './step-runner';
+import type { StepRunner } from './step-runner';
 import type { LoadedWorkflow } from './workflow-cache';
 
 /** Node types that only compute from the run's data: no I/O, no waiting, bounded by the expression time box. */
 export const PURE_NODE_TYPES: ReadonlySet<string> = new Set(['transform', 'flow.if', 'flow.switch', 'flow.return', 'flow.fail']);
 
 /** Performs a pure step in the caller's transaction (a completing or a starting one), which holds its run. */
-export type RunPure = (args: {
-  tenantId: string;
-  run: RunContext;
-  workflow: LoadedWorkflow;
-  scope: string;
-  nodeId: string;
-  attempt: number;
-}) => Promise<StepResult>;
+export type RunPure = StepRunner['runPure'];
 
 const OPEN = new Set(['pending', 'running', 'waiting']);
 

@@ -7,7 +7,9 @@ export interface SlotLimit {
 
 /**
  * Takes the slots of several runs of one tenant, in order: a run takes one slot of each of its limits,
- * or none (all its limits must have room). Answers, per run, whether it took them. Locks the slots'
+ * or none (all its limits must have room). (A batch of starts that share one limit takes its slots in
+ * its recording statement, record-starts.ts; this is the general way: several limits, a slot row not
+ * made yet, admission.) Answers, per run, whether it took them. Locks the slots'
  * rows in key order for the rest of the transaction, so that concurrent starts and ends never
  * over-admit. A run with no limits takes nothing and is admitted.
  */
@@ -18,26 +20,6 @@ export async function takeSlots(
   const { tenantId, runs } = args;
   const limited = runs.filter((limits) => limits.length > 0);
   if (limited.length === 0) return runs.map(() => true);
-  const [first] = limited[0] ?? [];
-  if (first && limited.every((limits) => limits.length === 1 && limits[0]?.key === first.key && limits[0].limit === first.limit)) {
-    // The common case, one limit shared by every run, whose row exists: one statement takes as many
-    // slots as there is room for. It locks the row first, so a concurrent change is waited for and
-    // the room counted on the row as that change left it.
-    const { rows } = await tx.query<{ taken: number }>({
-      name: 'aiq_take_slots',
-      text: `WITH cur AS (SELECT active FROM concurrency_slots WHERE tenant_id = $1 AND key = $2 FOR UPDATE)
-             UPDATE concurrency_slots s SET active = greatest(cur.active, least($3::int, cur.active + $4::int))
-               FROM cur WHERE s.tenant_id = $1 AND s.key = $2
-             RETURNING s.active - cur.active AS taken`,
-      values: [tenantId, first.key, first.limit, limited.length],
-    });
-    const taken = rows[0]?.taken;
-    if (taken !== undefined) {
-      let left = taken;
-      return runs.map((limits) => limits.length === 0 || left-- > 0);
-    }
-    // No row yet: the general path makes it.
-  }
   const keys = [...new Set(limited.flatMap((limits) => limits.map((l) => l.key)))].sort();
   const lock = (): Promise<{ rows: { key: string; active: number }[] }> =>
     tx.query<{ key: string; active: number }>(

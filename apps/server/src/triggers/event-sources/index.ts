@@ -3,6 +3,7 @@ import type { EventSourceKind, EventSubscription } from './event-source';
 import { type CompiledEventSourceOptions, compileEventSourceOptions, type EventSourceOptions } from './event-source-options';
 import { forgetMqtt, subscribeMqtt } from './mqtt-event-source';
 import { forgetNats, subscribeNats } from './nats-event-source';
+import { credentialSecrets, redactError } from './redact-error';
 
 export type { EventMessage, EventSubscription } from './event-source';
 export { EventSourceKind } from './event-source';
@@ -35,6 +36,11 @@ export async function forgetEventSource(
   options: Pick<EventSourceOptions, 'credential' | 'address' | 'durableName'>,
 ): Promise<void> {
   const compiled = compileEventSourceOptions({ ...options, onMessage: async () => {} });
-  if (kind === 'nats') await forgetNats(compiled);
-  else if (kind === 'mqtt') await forgetMqtt(compiled);
+  try {
+    if (kind === 'nats') await forgetNats(compiled);
+    else if (kind === 'mqtt') await forgetMqtt(compiled);
+  } catch (error) {
+    // The broker's error may quote the credential: it is logged by the caller.
+    throw redactError(error, { context: `cannot remove the ${kind} durable state "${compiled.durableName}"`, secrets: credentialSecrets(compiled.credential) });
+  }
 }
